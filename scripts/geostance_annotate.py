@@ -1,0 +1,175 @@
+"""Select, display and record GeoStance annotations.
+
+This script never decides a label: it chooses which articles to show (from metadata only),
+prints them for a human-style reading, and validates and appends the labels an annotator types.
+
+    python scripts/geostance_annotate.py select            # writes data/geostance/annotations/batches.json
+    python scripts/geostance_annotate.py show --batch a1 --pass 1 --n 6
+    python scripts/geostance_annotate.py record --batch a1 --pass 1 < labels.txt
+    python scripts/geostance_annotate.py status
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ANN = ROOT / "data" / "geostance" / "annotations"
+DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT.parent / "shared" / "datasets"))
+STANCES = {"favor", "against", "neutral", "none"}
+TONES = {"positive", "negative", "neutral"}
+TARGETS = ("russia", "ukraine", "china", "west")
+MAX_WORDS = 2000  # longer articles are not selected, so every label rests on a full reading
+FOREIGN_TOPICS = {
+    "world", "foreign_policy", "trade", "china", "russia", "asia", "europe", "national_security",
+    "north_korea", "middle_east", "state_department", "defense", "national_defense", "nuclear_weapons",
+    "us_military", "terrorism", "cybersecurity", "economic_policy", "banking_and_finance", "coronavirus",
+}
+
+
+def load_articles() -> dict[str, dict]:
+    """Every candidate article keyed by GeoStance id, from the local copies."""
+    arts = {}
+    with open(DATA_DIR / "allsides-geo" / "articles.jsonl", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            arts["as_" + r["id"]] = {
+                "id": "as_" + r["id"], "title": r["title"], "text": r["text"], "source": r["source"],
+                "outlet_bias": r["outlet_bias"], "date": r["date"], "topic": r["topic"],
+                "mentions": r["mentions"], "url": r["url"],
+            }
+    for path in sorted(glob.glob(str(DATA_DIR / "ukraine-crisis-2014" / "original_json" / "*.json"))):
+        d = json.load(open(path, encoding="utf-8"))
+        sents = sorted(d["sentences"], key=lambda s: s["position_in_article"])
+        aid = "uc_" + d["id"]
+        arts[aid] = {
+            "id": aid, "title": sents[0]["content"], "text": "\n".join(s["content"] for s in sents),
+            "source": "unknown (ukraine-crisis-2014)", "outlet_bias": "unknown", "date": "2014",
+            "topic": "ukraine_crisis", "mentions": {}, "url": "",
+        }
+    return arts
+
+
+def priority(a: dict) -> float:
+    """Metadata-only priority: foreign-affairs topics, opinion pieces and West mentions first."""
+    m = a["mentions"]
+    score = 2.0 * (a["topic"] in FOREIGN_TOPICS)
+    score += 2.0 * any(k in a["url"].lower() for k in ("opinion", "commentary", "/op-ed", "editorial"))
+    score += 1.5 * (m.get("west", 0) >= 3) + 1.0 * (m.get("ukraine", 0) >= 3) + 1.0 * (m.get("china", 0) >= 3)
+    score += 0.5 * (sum(v >= 3 for v in m.values()) >= 2)
+    return score
+
+
+def select(n_allsides: int, n_annotators: int, n_second: int, seed: int = 13) -> None:
+    arts = load_articles()
+    rng = random.Random(seed)
+    pool = [a for a in arts.values() if a["id"].startswith("as_") and len(a["text"].split()) <= MAX_WORDS]
+    chosen: list[str] = []
+    per_leaning = n_allsides // 3
+    for leaning in ("left", "center", "right"):
+        cands = [a for a in pool if a["outlet_bias"] == leaning]
+        rng.shuffle(cands)
+        cands.sort(key=priority, reverse=True)
+        chosen += [a["id"] for a in cands[:per_leaning]]
+    rng.shuffle(chosen)
+    uc = sorted(i for i in arts if i.startswith("uc_"))
+    batches = {f"a{k + 1}": [] for k in range(n_annotators)}
+    # 2014 articles first in every batch, so all of them are read even if a batch stops early
+    for k, aid in enumerate(uc):
+        batches[f"a{k % n_annotators + 1}"].append(aid)
+    for k, aid in enumerate(chosen):
+        batches[f"a{k % n_annotators + 1}"].append(aid)
+    # second pass: drawn from the first 40% of every batch (read first), shown in a fresh order
+    second = []
+    for ids in batches.values():
+        head = ids[: int(len(ids) * 0.4)]
+        second += rng.sample(head, n_second // n_annotators)
+    rng.shuffle(second)
+    batches["p2"] = second
+    (ANN / "batches.json").write_text(json.dumps(batches, indent=1) + "\n")
+    print({k: len(v) for k, v in batches.items()})
+
+
+def done_ids(pass_no: int, batch: str) -> set[str]:
+    path = ANN / f"pass{pass_no}_{batch}.jsonl"
+    if not path.exists():
+        return set()
+    return {json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()}
+
+
+def show(batch: str, pass_no: int, n: int) -> None:
+    arts = load_articles()
+    ids = json.loads((ANN / "batches.json").read_text())[batch]
+    done = done_ids(pass_no, batch)
+    todo = [i for i in ids if i not in done]
+    print(f"# batch {batch} pass {pass_no}: {len(done)} recorded, {len(todo)} to go")
+    for aid in todo[:n]:
+        a = arts[aid]
+        text = "\n".join(p.strip() for p in a["text"].split("\n") if p.strip())
+        print(f"\n======== {aid} | {a['source']} | {a['date']} | {len(text.split())} words")
+        print(text)
+
+
+def record(batch: str, pass_no: int) -> None:
+    """Read lines `id | russia | ukraine | china | west | tone | rationale` from stdin and append them."""
+    ids = set(json.loads((ANN / "batches.json").read_text())[batch])
+    done = done_ids(pass_no, batch)
+    out = []
+    for k, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 7:
+            sys.exit(f"stdin line {k}: expected 7 fields 'id|russia|ukraine|china|west|tone|rationale', got {len(parts)}")
+        aid, *stances, tone, why = parts
+        stances = [s.lower() for s in stances]
+        if aid not in ids:
+            sys.exit(f"stdin line {k}: {aid} is not in batch {batch}")
+        if aid in done:
+            sys.exit(f"stdin line {k}: {aid} is already recorded in pass {pass_no}")
+        bad = [s for s in stances if s not in STANCES] + ([tone] if tone.lower() not in TONES else [])
+        if bad:
+            sys.exit(f"stdin line {k}: unknown label(s) {bad}; stances are {sorted(STANCES)}, tones {sorted(TONES)}")
+        if len(why.split()) < 4:
+            sys.exit(f"stdin line {k}: rationale for {aid} needs a full sentence")
+        out.append({"id": aid, **dict(zip(TARGETS, stances)), "tone": tone.lower(), "rationale": why,
+                    "pass": pass_no, "annotator": batch})
+        done.add(aid)
+    with open(ANN / f"pass{pass_no}_{batch}.jsonl", "a", encoding="utf-8") as f:
+        for r in out:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"recorded {len(out)}; batch {batch} pass {pass_no} now has {len(done)}")
+
+
+def status() -> None:
+    batches = json.loads((ANN / "batches.json").read_text())
+    for b, ids in batches.items():
+        p = 2 if b == "p2" else 1
+        print(b, f"{len(done_ids(p, b))}/{len(ids)}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["select", "show", "record", "status"])
+    ap.add_argument("--batch")
+    ap.add_argument("--pass", dest="pass_no", type=int, default=1)
+    ap.add_argument("--n", type=int, default=6)
+    a = ap.parse_args()
+    if a.cmd == "select":
+        select(n_allsides=1530, n_annotators=5, n_second=240)
+    elif a.cmd == "show":
+        show(a.batch, a.pass_no, a.n)
+    elif a.cmd == "record":
+        record(a.batch, a.pass_no)
+    else:
+        status()
+
+
+if __name__ == "__main__":
+    main()
