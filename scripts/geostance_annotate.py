@@ -27,9 +27,26 @@ TONES = {"positive", "negative", "neutral"}
 TARGETS = ("russia", "ukraine", "china", "west")
 MAX_WORDS = 2000  # longer articles are not selected, so every label rests on a full reading
 FOREIGN_TOPICS = {
-    "world", "foreign_policy", "trade", "china", "russia", "asia", "europe", "national_security",
-    "north_korea", "middle_east", "state_department", "defense", "national_defense", "nuclear_weapons",
-    "us_military", "terrorism", "cybersecurity", "economic_policy", "banking_and_finance", "coronavirus",
+    "world",
+    "foreign_policy",
+    "trade",
+    "china",
+    "russia",
+    "asia",
+    "europe",
+    "national_security",
+    "north_korea",
+    "middle_east",
+    "state_department",
+    "defense",
+    "national_defense",
+    "nuclear_weapons",
+    "us_military",
+    "terrorism",
+    "cybersecurity",
+    "economic_policy",
+    "banking_and_finance",
+    "coronavirus",
 }
 
 
@@ -40,18 +57,31 @@ def load_articles() -> dict[str, dict]:
         for line in f:
             r = json.loads(line)
             arts["as_" + r["id"]] = {
-                "id": "as_" + r["id"], "title": r["title"], "text": r["text"], "source": r["source"],
-                "outlet_bias": r["outlet_bias"], "date": r["date"], "topic": r["topic"],
-                "mentions": r["mentions"], "url": r["url"],
+                "id": "as_" + r["id"],
+                "title": r["title"],
+                "text": r["text"],
+                "source": r["source"],
+                "outlet_bias": r["outlet_bias"],
+                "date": r["date"],
+                "topic": r["topic"],
+                "mentions": r["mentions"],
+                "url": r["url"],
             }
     for path in sorted(glob.glob(str(DATA_DIR / "ukraine-crisis-2014" / "original_json" / "*.json"))):
-        d = json.load(open(path, encoding="utf-8"))
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
         sents = sorted(d["sentences"], key=lambda s: s["position_in_article"])
         aid = "uc_" + d["id"]
         arts[aid] = {
-            "id": aid, "title": sents[0]["content"], "text": "\n".join(s["content"] for s in sents),
-            "source": "unknown (ukraine-crisis-2014)", "outlet_bias": "unknown", "date": "2014",
-            "topic": "ukraine_crisis", "mentions": {}, "url": "",
+            "id": aid,
+            "title": sents[0]["content"],
+            "text": "\n".join(s["content"] for s in sents),
+            "source": "unknown (ukraine-crisis-2014)",
+            "outlet_bias": "unknown",
+            "date": "2014",
+            "topic": "ukraine_crisis",
+            "mentions": {},
+            "url": "",
         }
     return arts
 
@@ -126,7 +156,9 @@ def record(batch: str, pass_no: int) -> None:
             continue
         parts = [p.strip() for p in line.split("|")]
         if len(parts) != 7:
-            sys.exit(f"stdin line {k}: expected 7 fields 'id|russia|ukraine|china|west|tone|rationale', got {len(parts)}")
+            sys.exit(
+                f"stdin line {k}: expected 7 fields 'id|russia|ukraine|china|west|tone|rationale', got {len(parts)}"
+            )
         aid, *stances, tone, why = parts
         stances = [s.lower() for s in stances]
         if aid not in ids:
@@ -138,8 +170,16 @@ def record(batch: str, pass_no: int) -> None:
             sys.exit(f"stdin line {k}: unknown label(s) {bad}; stances are {sorted(STANCES)}, tones {sorted(TONES)}")
         if len(why.split()) < 4:
             sys.exit(f"stdin line {k}: rationale for {aid} needs a full sentence")
-        out.append({"id": aid, **dict(zip(TARGETS, stances)), "tone": tone.lower(), "rationale": why,
-                    "pass": pass_no, "annotator": batch})
+        out.append(
+            {
+                "id": aid,
+                **dict(zip(TARGETS, stances, strict=True)),
+                "tone": tone.lower(),
+                "rationale": why,
+                "pass": pass_no,
+                "annotator": batch,
+            }
+        )
         done.add(aid)
     with open(ANN / f"pass{pass_no}_{batch}.jsonl", "a", encoding="utf-8") as f:
         for r in out:

@@ -1,0 +1,94 @@
+"""Typed config schemas, registered with Hydra so that a misspelt key fails loudly."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class SourceConfig:
+    """Where a task's data comes from: a public URL or hub id at a pinned revision, or a local copy."""
+
+    url: str | None = None  # base URL of the public files, with {revision} filled in
+    hub_id: str | None = None
+    revision: str | None = None
+    local_dir: str | None = None  # folder name under $BENCH_DATA_DIR (or a path relative to the repo)
+    files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+
+
+@dataclass
+class TaskConfig:
+    name: str = MISSING
+    description: str = ""
+    loader: str = MISSING  # demo | ruw | tweeteval | geostance | newsmtsc
+    source: SourceConfig = field(default_factory=SourceConfig)
+    text_field: str = "text"
+    target_field: str | None = "target"  # None: a plain single-label task (no target in the input)
+    targets: list[str] = field(default_factory=list)
+    label_field: str = "label"
+    labels: list[str] = MISSING
+    label_map: dict[str, str] = field(default_factory=dict)  # raw label in the files -> label
+    splits: dict[str, str] = field(default_factory=lambda: {"train": "train", "dev": "dev", "test": "test"})
+    main_score: str = "f_avg"  # f_avg | macro_f1 | accuracy
+    overlap: str = "drop"  # texts of test (and dev) also in train: drop | keep | error
+    license: str = ""
+    citation: str = ""
+    card: str = ""  # path of the data card
+
+
+@dataclass
+class ModelConfig:
+    name: str = MISSING
+    kind: str = "transformer"  # transformer | majority | tfidf_svm
+    pretrained: str | None = None  # hub id
+    revision: str = "main"
+    offline_package: str | None = None  # a Python package whose get_model_path() returns local weights
+    random_init: dict[str, Any] | None = None  # architecture of a randomly initialised model (tiny)
+    tokenizer_from: str | None = None  # offline package or hub id to take the tokenizer from
+    max_length: int = 256
+    params: int | None = None  # parameter count, for the leaderboard
+    trust_remote_code: bool = False
+    use_safetensors: bool = True
+    svm: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainConfig:
+    epochs: float = 3.0
+    max_steps: int = -1
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    early_stopping_patience: int = 2
+    group_by_length: bool = True
+    long_document: str = "head"  # how articles longer than max_length are cut: head
+    precision: str = "fp32"  # fp32 | bf16 | fp16
+    torch_compile: bool = False
+    num_threads: int | None = None
+    max_train_examples: int | None = None  # subsample for smoke tests (deterministic)
+    max_eval_examples: int | None = None
+    save_checkpoints: bool = False  # keep the best checkpoint in the run directory
+
+
+@dataclass
+class Config:
+    task: TaskConfig = MISSING
+    model: ModelConfig = MISSING
+    train: TrainConfig = MISSING
+    seed: int = 42
+    results_db: str = "results/results.sqlite"
+    output_dir: str = MISSING
+    print_table: bool = True
+    tags: list[str] = field(default_factory=list)
+
+
+def register() -> None:
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)
+    cs.store(group="task", name="base_task", node=TaskConfig)
+    cs.store(group="model", name="base_model", node=ModelConfig)
+    cs.store(group="train", name="base_train", node=TrainConfig)

@@ -1,0 +1,103 @@
+"""Load a task into validated (target, text, label) examples per split, with a report of what was dropped."""
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+from bench import loaders, sources
+from bench.errors import BenchError, DataError
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class TaskData:
+    """Examples per split, the files they came from (with checksums) and a data report."""
+
+    splits: dict[str, list[dict]]
+    checksums: dict[str, str]
+    report: dict = field(default_factory=dict)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _validate(task, rec: dict) -> dict:
+    path, line = rec["where"]
+    raw = rec["label"]
+    label = task.label_map.get(raw, raw)
+    if label not in task.labels:
+        known = sorted(set(task.labels) | set(task.label_map))
+        raise DataError(
+            path,
+            f"unknown label {raw!r}",
+            line=line,
+            fix=f"use one of {known} or add it to the task's label_map",
+        )
+    if not rec["text"].strip():
+        raise DataError(path, f"empty text for example {rec['id']!r}", line=line, fix="remove the record")
+    if task.target_field is not None and rec["target"] not in task.targets:
+        raise DataError(
+            path,
+            f"target {rec['target']!r} is not one of the task's targets {list(task.targets)}",
+            line=line,
+            fix="add it to the task's targets or drop the record",
+        )
+    return {
+        "id": rec["id"],
+        "group": rec.get("group", rec["id"]),
+        "text": rec["text"],
+        "target": rec["target"],
+        "label": label,
+    }
+
+
+def load_task(task) -> TaskData:
+    """Read, validate and de-overlap every split of a task."""
+    if task.loader not in loaders.READERS:
+        raise BenchError(f"task {task.name!r}: unknown loader {task.loader!r}; known: {sorted(loaders.READERS)}")
+    folder = sources.task_dir(task)
+    sums = sources.checksums(task, folder)
+    read = loaders.READERS[task.loader]
+    splits = {s: [_validate(task, r) for r in read(folder, task, s)] for s in SPLITS}
+    report = {}
+    for s, examples in splits.items():
+        if not examples:
+            raise BenchError(f"task {task.name!r}: split {s!r} has no examples; check the task's splits mapping")
+        ids = [e["id"] for e in examples]
+        if len(ids) != len(set(ids)):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise BenchError(f"task {task.name!r}: duplicate example id {dup!r} in split {s!r}")
+        texts = [_normalise(e["text"]) for e in {e["group"]: e for e in examples}.values()]
+        report[f"{s}_texts"] = len(texts)
+        report[f"{s}_duplicate_texts"] = len(texts) - len(set(texts))
+        if task.target_field is not None:
+            missing = set(task.targets) - {e["target"] for e in examples}
+            if missing:
+                raise BenchError(f"task {task.name!r}: targets {sorted(missing)} have no examples in split {s!r}")
+    train_texts = {_normalise(e["text"]) for e in splits["train"]}
+    for s in ("dev", "test"):
+        overlap = [e for e in splits[s] if _normalise(e["text"]) in train_texts]
+        report[f"{s}_overlap_with_train"] = len({e["group"] for e in overlap})
+        if overlap and task.overlap == "error":
+            raise BenchError(
+                f"task {task.name!r}: {len(overlap)} {s} examples repeat a train text "
+                "(task.overlap=error); set task.overlap=drop to remove them"
+            )
+        if overlap and task.overlap == "drop":
+            splits[s] = [e for e in splits[s] if _normalise(e["text"]) not in train_texts]
+    for s, examples in splits.items():
+        report[f"{s}_examples"] = len(examples)
+    log.info("task %s: %s", task.name, report)
+    return TaskData(splits=splits, checksums=sums, report=report)
+
+
+def subsample(examples: list[dict], n: int | None, seed: int) -> list[dict]:
+    """A deterministic subset of n examples (by hashed id), keeping the original order."""
+    if n is None or n >= len(examples):
+        return examples
+    key = lambda e: hashlib.sha256(f"{seed}:{e['id']}".encode()).hexdigest()  # noqa: E731
+    keep = {e["id"] for e in sorted(examples, key=key)[:n]}
+    return [e for e in examples if e["id"] in keep]

@@ -1,0 +1,132 @@
+"""Readers for each dataset's file format; each yields raw records with file and line for errors.
+
+A raw record is a dict with `id`, `text`, `target` (None for single-label tasks), `label` (as written in
+the file), `where` (file, line). Validation and label mapping happen once, in bench.data.
+"""
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from bench.errors import DataError
+
+READERS: dict[str, Callable] = {}
+
+
+def reader(name: str):
+    def register(fn):
+        READERS[name] = fn
+        return fn
+
+    return register
+
+
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    try:
+        return path.read_text(encoding=encoding)
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise DataError(
+            path,
+            f"is not valid {encoding} (byte {e.start})",
+            line=line,
+            fix=f"re-save the file as {encoding}",
+        ) from None
+    except FileNotFoundError:
+        raise DataError(path, "file not found", fix="check BENCH_DATA_DIR or the task's source") from None
+
+
+def jsonl_records(path: Path) -> Iterator[tuple[int, dict]]:
+    for n, line in enumerate(read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(path, f"malformed JSON ({e.msg})", line=n, fix="fix or remove that line") from None
+        if not isinstance(rec, dict):
+            raise DataError(path, "a line must hold one JSON object", line=n)
+        yield n, rec
+
+
+def field_of(rec: dict, key: str, path: Path, line: int) -> str:
+    value = rec.get(key)
+    if value is None:
+        raise DataError(path, f"missing field {key!r}", line=line, fix=f"add {key!r} to every record")
+    return str(value)
+
+
+@reader("jsonl_wide")
+def read_jsonl_wide(folder: Path, task, split: str) -> Iterator[dict]:
+    """One JSONL file holding all splits (a `split` field) and one label column per target."""
+    path = folder / next(iter(task.source.files))
+    for n, rec in jsonl_records(path):
+        if field_of(rec, "split", path, n) != split:
+            continue
+        text = field_of(rec, task.text_field, path, n)
+        if rec.get("headline"):
+            text = f"{rec['headline']}\n\n{text}"
+        rid = field_of(rec, "id", path, n)
+        where = (str(path), n)
+        if task.target_field is None:
+            yield {
+                "id": rid,
+                "text": text,
+                "target": None,
+                "label": field_of(rec, task.label_field, path, n),
+                "where": where,
+            }
+            continue
+        for target in task.targets:
+            yield {
+                "id": f"{rid}:{target}",
+                "group": rid,
+                "text": text,
+                "target": target,
+                "label": field_of(rec, target, path, n),
+                "where": where,
+            }
+
+
+@reader("ruw")
+def read_ruw(folder: Path, task, split: str) -> Iterator[dict]:
+    """RUW CSVs: Tweet, Target 1, Stance 1, Target 2, Stance 2 (cp1252, not UTF-8)."""
+    path = folder / f"raw_{task.splits[split]}_Russia_Ukraine.csv"
+    rows = csv.DictReader(read_text(path, encoding="cp1252").splitlines())
+    for n, row in enumerate(rows, 2):
+        text = field_of(row, "Tweet", path, n)
+        for k in (1, 2):
+            target = field_of(row, f"Target {k}", path, n).strip().lower()
+            yield {
+                "id": f"{split}-{n}:{target}",
+                "group": f"{split}-{n}",
+                "text": text,
+                "target": target,
+                "label": field_of(row, f"Stance {k}", path, n).strip(),
+                "where": (str(path), n),
+            }
+
+
+@reader("tweeteval")
+def read_tweeteval(folder: Path, task, split: str) -> Iterator[dict]:
+    """TweetEval stance: <target>/<split>_text.txt and <split>_labels.txt, one example per line."""
+    for target in task.targets:
+        text_path = folder / target / f"{task.splits[split]}_text.txt"
+        label_path = folder / target / f"{task.splits[split]}_labels.txt"
+        texts = read_text(text_path).splitlines()
+        labels = read_text(label_path).splitlines()
+        if len(texts) != len(labels):
+            raise DataError(
+                label_path,
+                f"has {len(labels)} lines but {text_path.name} has {len(texts)}",
+                fix="the two files must be aligned line by line",
+            )
+        for n, (text, label) in enumerate(zip(texts, labels, strict=True), 1):
+            yield {
+                "id": f"{target}-{split}-{n}",
+                "text": text,
+                "target": target,
+                "label": label.strip(),
+                "where": (str(label_path), n),
+            }

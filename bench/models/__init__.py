@@ -1,0 +1,21 @@
+"""Classifiers behind one interface: fit on train (selecting on dev), predict labels and probabilities."""
+
+from bench.errors import BenchError
+
+
+def build(cfg, run_dir):
+    """The classifier named by cfg.model.kind."""
+    kind = cfg.model.kind
+    if kind == "majority":
+        from bench.models.baselines import Majority
+
+        return Majority(cfg)
+    if kind == "tfidf_svm":
+        from bench.models.baselines import TfidfSvm
+
+        return TfidfSvm(cfg)
+    if kind == "transformer":
+        from bench.train import FineTuner
+
+        return FineTuner(cfg, run_dir)
+    raise BenchError(f"model.kind={kind!r} is unknown; use transformer, majority or tfidf_svm")

@@ -1,0 +1,104 @@
+"""Non-neural baselines: per-target majority class and TF-IDF (word + character n-grams) with a linear SVM."""
+
+from collections import Counter
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline, make_union
+from sklearn.svm import LinearSVC
+
+from bench.metrics import score_split
+
+
+def _by_target(examples):
+    groups: dict = {}
+    for i, e in enumerate(examples):
+        groups.setdefault(e["target"], []).append(i)
+    return groups
+
+
+class Majority:
+    """Predicts each target's most frequent training label (ties broken by label order)."""
+
+    def __init__(self, cfg):
+        self.labels = list(cfg.task.labels)
+
+    def fit(self, train, dev):
+        self.majority = {}
+        for target, idx in _by_target(train).items():
+            counts = Counter(train[i]["label"] for i in idx)
+            self.majority[target] = max(self.labels, key=lambda lab: (counts[lab], -self.labels.index(lab)))
+        return {}
+
+    def predict(self, examples):
+        pred = [self.majority[e["target"]] for e in examples]
+        probs = [[float(lab == p) for lab in self.labels] for p in pred]
+        return pred, probs
+
+
+class TfidfSvm:
+    """One TF-IDF + LinearSVC model per target, C chosen on dev by the task's main score."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.labels = list(cfg.task.labels)
+        svm = dict(cfg.model.svm)
+        self.c_grid = list(svm.get("c_grid", [1.0]))
+        self.word_ngrams = tuple(svm.get("word_ngrams", [1, 2]))
+        self.char_ngrams = tuple(svm.get("char_ngrams", [2, 5]))
+        self.max_features = svm.get("max_features", 200000)
+
+    def _pipeline(self, c):
+        features = make_union(
+            TfidfVectorizer(
+                ngram_range=self.word_ngrams,
+                sublinear_tf=True,
+                min_df=1,
+                lowercase=True,
+                max_features=self.max_features,
+            ),
+            TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=self.char_ngrams,
+                sublinear_tf=True,
+                min_df=2,
+                max_features=self.max_features,
+            ),
+        )
+        return make_pipeline(features, LinearSVC(C=c, class_weight="balanced", random_state=self.cfg.seed))
+
+    def _fit_c(self, train, c):
+        models = {}
+        for target, idx in _by_target(train).items():
+            texts = [train[i]["text"] for i in idx]
+            y = [train[i]["label"] for i in idx]
+            if len(set(y)) == 1:
+                models[target] = y[0]
+            else:
+                models[target] = self._pipeline(c).fit(texts, y)
+        return models
+
+    def _predict_with(self, models, examples):
+        pred = [None] * len(examples)
+        for target, idx in _by_target(examples).items():
+            m = models[target]
+            texts = [examples[i]["text"] for i in idx]
+            out = [m] * len(idx) if isinstance(m, str) else m.predict(texts)
+            for i, p in zip(idx, out, strict=True):
+                pred[i] = str(p)
+        return pred
+
+    def fit(self, train, dev):
+        best = None
+        for c in self.c_grid:
+            models = self._fit_c(train, c)
+            dev_score = score_split(dev, self._predict_with(models, dev), self.labels, self.cfg.task.main_score)
+            if best is None or dev_score["main"] > best[0]:
+                best = (dev_score["main"], c, models)
+        self.models, self.c = best[2], best[1]
+        return {"selected_C": self.c, "dev_main_at_selection": best[0]}
+
+    def predict(self, examples):
+        pred = self._predict_with(self.models, examples)
+        probs = np.eye(len(self.labels))[[self.labels.index(p) for p in pred]].tolist()
+        return pred, probs

@@ -1,0 +1,85 @@
+"""Load a transformer classifier and its tokenizer: offline package, hub id at a revision, or random init."""
+
+import importlib
+import logging
+from pathlib import Path
+
+from bench.errors import BenchError
+from bench.sources import sha256_file
+
+log = logging.getLogger(__name__)
+
+
+def _package_path(package: str) -> Path | None:
+    try:
+        return Path(importlib.import_module(package).get_model_path())
+    except ImportError:
+        return None
+
+
+def resolve_weights(mcfg) -> tuple[str, dict]:
+    """Where to load weights from and the provenance to record (local hash, or hub id and revision)."""
+    if mcfg.offline_package:
+        path = _package_path(mcfg.offline_package)
+        if path is not None:
+            weights = path / "model.safetensors"
+            return str(path), {
+                "source": f"package:{mcfg.offline_package}",
+                "path": str(path),
+                "weights_sha256": sha256_file(weights) if weights.exists() else None,
+            }
+        log.info("package %s not installed; falling back to hub id %s", mcfg.offline_package, mcfg.pretrained)
+    if not mcfg.pretrained:
+        raise BenchError(f"model {mcfg.name!r}: set model.pretrained (hub id) or model.offline_package")
+    return mcfg.pretrained, {"source": "hub", "hub_id": mcfg.pretrained, "revision": mcfg.revision}
+
+
+def load_tokenizer(mcfg):
+    from transformers import AutoTokenizer
+
+    name = mcfg.tokenizer_from or mcfg.offline_package or mcfg.pretrained
+    path = _package_path(name) if name and "/" not in name else None
+    source = str(path) if path else (mcfg.pretrained if name == mcfg.offline_package else name)
+    try:
+        return AutoTokenizer.from_pretrained(
+            source, revision=None if path else mcfg.revision, trust_remote_code=mcfg.trust_remote_code
+        )
+    except OSError as e:
+        raise BenchError(
+            f"model {mcfg.name!r}: cannot load tokenizer from {source!r} ({e}); "
+            "install its offline package or make the hub reachable"
+        ) from e
+
+
+def load_model(mcfg, labels: list[str], seed: int):
+    """A sequence classifier with one output per label; safetensors only unless the config allows pickle."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, set_seed
+
+    id2label = dict(enumerate(labels))
+    label2id = {lab: i for i, lab in id2label.items()}
+    set_seed(seed)
+    if mcfg.random_init:
+        spec = dict(mcfg.random_init)
+        config = AutoConfig.for_model(
+            spec.pop("model_type"), **spec, num_labels=len(labels), id2label=id2label, label2id=label2id
+        )
+        model = AutoModelForSequenceClassification.from_config(config)
+        return model, {"source": "random_init", "architecture": dict(mcfg.random_init), "seed": seed}
+    where, provenance = resolve_weights(mcfg)
+    local = Path(where).exists()
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            where,
+            revision=None if local else mcfg.revision,
+            num_labels=len(labels),
+            id2label=id2label,
+            label2id=label2id,
+            use_safetensors=mcfg.use_safetensors,
+            trust_remote_code=mcfg.trust_remote_code,
+        )
+    except OSError as e:
+        raise BenchError(
+            f"model {mcfg.name!r}: cannot load weights from {where!r} ({e}); install its "
+            "offline package, point model.pretrained at a local folder, or make the hub reachable"
+        ) from e
+    return model, provenance

@@ -1,0 +1,108 @@
+"""Run one experiment: data -> model -> train -> evaluate -> record (`python -m bench.run task=ruw`)."""
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from bench import config, models, record, report, store
+from bench.data import load_task, subsample
+from bench.errors import BenchError
+from bench.metrics import score_split
+
+log = logging.getLogger("bench")
+config.register()
+
+
+def _check_writable(*paths: Path) -> None:
+    for p in paths:
+        p.mkdir(parents=True, exist_ok=True)
+        if not os.access(p, os.W_OK):
+            raise BenchError(f"output folder {p} is not writable; choose another with hydra.run.dir=...")
+
+
+def run(cfg: DictConfig) -> dict:
+    """Train and evaluate one (task, model, seed) and record the result; returns the run record."""
+    from transformers import set_seed
+
+    clock = {"start": time.perf_counter()}
+    timing = {}
+
+    def lap(name):
+        now = time.perf_counter()
+        timing[name] = round(now - clock.get("last", clock["start"]), 3)
+        clock["last"] = now
+
+    run_dir = Path(cfg.output_dir)
+    db = Path(cfg.results_db)
+    _check_writable(run_dir, db.parent)
+    set_seed(cfg.seed)
+    data = load_task(cfg.task)
+    train = subsample(data.splits["train"], cfg.train.max_train_examples, cfg.seed)
+    evals = {s: subsample(data.splits[s], cfg.train.max_eval_examples, cfg.seed) for s in ("dev", "test")}
+    lap("data")
+    clf = models.build(cfg, run_dir)
+    lap("model_load")
+    fit_info = clf.fit(train, evals["dev"])
+    lap("train")
+    metrics, pred_rows = {}, []
+    labels = list(cfg.task.labels)
+    for split, examples in evals.items():
+        pred, probs = clf.predict(examples)
+        metrics[split] = score_split(examples, pred, labels, cfg.task.main_score)
+        pred_rows += [
+            {
+                "split": split,
+                "id": e["id"],
+                "target": e["target"],
+                "gold": e["label"],
+                "pred": p,
+                "probs": dict(zip(labels, pr, strict=True)),
+            }
+            for e, p, pr in zip(examples, pred, probs, strict=True)
+        ]
+    lap("evaluate")
+    predictions_path = run_dir / "predictions.jsonl"
+    with open(predictions_path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r) + "\n" for r in pred_rows)
+    timing["total"] = round(time.perf_counter() - clock["start"], 3)
+    overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
+    rec = record.build(
+        cfg,
+        run_id=record.new_run_id(cfg),
+        overrides=overrides,
+        data=data,
+        model_info=getattr(clf, "provenance", {}),
+        fit_info=fit_info,
+        metrics=metrics,
+        predictions_path=predictions_path,
+        timing=timing,
+    )
+    rec["record_path"] = str(run_dir / "run.json")
+    record.write_json_atomic(run_dir / "run.json", rec)
+    store.insert(db, rec)
+    if cfg.print_table:
+        print(f"\n{cfg.task.name} / {cfg.model.name} / seed {cfg.seed}  (main score: {cfg.task.main_score})")
+        print(report.table(report.split_rows(metrics), ["split", "target", "n", "f_avg", "macro_f1", "accuracy"]))
+        print(f"run record: {run_dir / 'run.json'}  results store: {db}")
+    return rec
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+def main(cfg: DictConfig) -> float:
+    try:
+        return run(cfg)["metrics"]["dev"]["main"]
+    except BenchError as e:
+        log.error("%s", e)
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The embedded results store: one SQLite row per completed run, written in one transaction."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    task TEXT NOT NULL,
+    model TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    main_score TEXT NOT NULL,
+    dev_main REAL,
+    test_main REAL,
+    status TEXT NOT NULL,
+    wall_s REAL,
+    git_commit TEXT,
+    record_path TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_fingerprint ON runs (fingerprint);
+"""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=60)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.executescript(SCHEMA)
+    return con
+
+
+def insert(path: str | Path, record: dict) -> None:
+    """Append one run; the row appears whole or not at all."""
+    con = connect(path)
+    try:
+        with con:
+            con.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record["run_id"],
+                    record["fingerprint"],
+                    record["created_at"],
+                    record["task"]["name"],
+                    record["model"]["name"],
+                    record["seed"],
+                    record["main_score"],
+                    record["metrics"]["dev"]["main"],
+                    record["metrics"]["test"]["main"],
+                    record["status"],
+                    record["timing_s"]["total"],
+                    record["git"]["commit"],
+                    record["record_path"],
+                    json.dumps(record),
+                ),
+            )
+    finally:
+        con.close()
+
+
+def runs(path: str | Path, task: str | None = None) -> list[dict]:
+    if not Path(path).exists():
+        return []
+    con = connect(path)
+    con.row_factory = sqlite3.Row
+    try:
+        query = "SELECT * FROM runs" + (" WHERE task = ?" if task else "") + " ORDER BY created_at"
+        return [dict(r) for r in con.execute(query, (task,) if task else ())]
+    finally:
+        con.close()

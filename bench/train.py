@@ -1,0 +1,120 @@
+"""Fine-tune a transformer with the Hugging Face Trainer: dynamic padding, length grouping, early stopping."""
+
+import functools
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from datasets import Dataset
+
+from bench.encoding import encode
+from bench.metrics import score_split
+from bench.models.transformer import load_model, load_tokenizer
+
+log = logging.getLogger(__name__)
+
+
+class FineTuner:
+    """Train on train, keep the checkpoint with the best dev main score, predict with it."""
+
+    def __init__(self, cfg, run_dir: Path):
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.labels = list(cfg.task.labels)
+        self.has_target = cfg.task.target_field is not None
+        if cfg.train.num_threads:
+            torch.set_num_threads(cfg.train.num_threads)
+        self.tokenizer = load_tokenizer(cfg.model)
+        self.model, self.provenance = load_model(cfg.model, self.labels, cfg.seed)
+
+    def _dataset(self, examples: list[dict]) -> Dataset:
+        ds = Dataset.from_dict(
+            {
+                "text": [e["text"] for e in examples],
+                "target": [e["target"] or "" for e in examples],
+                "labels": [self.labels.index(e["label"]) for e in examples],
+            }
+        )
+        enc = functools.partial(
+            encode,
+            self.tokenizer,
+            max_length=self.cfg.model.max_length,
+            strategy=self.cfg.train.long_document,
+            has_target=self.has_target,
+        )
+        return ds.map(enc, batched=True, remove_columns=["text", "target"], desc="tokenize")
+
+    def _args(self):
+        from transformers import TrainingArguments
+
+        t = self.cfg.train
+        return TrainingArguments(
+            output_dir=str(self.run_dir / "checkpoints"),
+            num_train_epochs=t.epochs,
+            max_steps=t.max_steps,
+            per_device_train_batch_size=t.batch_size,
+            per_device_eval_batch_size=t.eval_batch_size,
+            learning_rate=t.learning_rate,
+            weight_decay=t.weight_decay,
+            warmup_steps=t.warmup_ratio,
+            eval_strategy="epoch" if t.max_steps < 0 else "steps",
+            save_strategy="epoch" if t.max_steps < 0 else "steps",
+            eval_steps=max(t.max_steps // 2, 1) if t.max_steps > 0 else None,
+            save_steps=max(t.max_steps // 2, 1) if t.max_steps > 0 else None,
+            save_total_limit=1,
+            load_best_model_at_end=True,
+            metric_for_best_model="main",
+            greater_is_better=True,
+            train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+            seed=self.cfg.seed,
+            data_seed=self.cfg.seed,
+            bf16=t.precision == "bf16",
+            fp16=t.precision == "fp16",
+            use_cpu=not torch.cuda.is_available(),
+            torch_compile=t.torch_compile,
+            logging_steps=10,
+            report_to="none",
+            disable_tqdm=False,
+            save_only_model=True,
+        )
+
+    def fit(self, train: list[dict], dev: list[dict]) -> dict:
+        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
+
+        def compute_metrics(p):
+            pred = [self.labels[i] for i in np.argmax(p.predictions, axis=-1)]
+            return {"main": score_split(dev, pred, self.labels, self.cfg.task.main_score)["main"]}
+
+        self.trainer = Trainer(
+            model=self.model,
+            args=self._args(),
+            data_collator=DataCollatorWithPadding(self.tokenizer),
+            train_dataset=self._dataset(train),
+            eval_dataset=self._dataset(dev),
+            processing_class=self.tokenizer,
+            compute_metrics=compute_metrics,
+            callbacks=[EarlyStoppingCallback(early_stopping_patience=self.cfg.train.early_stopping_patience)],
+        )
+        out = self.trainer.train()
+        self.trainer.compute_metrics = None  # dev-only; predict() serves other splits
+        state = self.trainer.state
+        if not self.cfg.train.save_checkpoints:
+            shutil.rmtree(self.run_dir / "checkpoints", ignore_errors=True)
+        return {
+            "train_loss": out.training_loss,
+            "steps": state.global_step,
+            "epochs": state.epoch,
+            "best_dev_main": state.best_metric,
+            "best_checkpoint_step": _step_of(state.best_model_checkpoint),
+        }
+
+    def predict(self, examples: list[dict]):
+        logits = self.trainer.predict(self._dataset(examples)).predictions
+        probs = torch.softmax(torch.from_numpy(logits).float(), dim=-1).numpy()
+        return [self.labels[i] for i in probs.argmax(-1)], probs.round(6).tolist()
+
+
+def _step_of(checkpoint: str | None) -> int | None:
+    return int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else None
