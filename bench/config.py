@@ -14,7 +14,8 @@ class SourceConfig:
     url: str | None = None  # base URL of the public files, with {revision} filled in
     hub_id: str | None = None
     revision: str | None = None
-    local_dir: str | None = None  # folder name under $BENCH_DATA_DIR (or a path relative to the repo)
+    local_dir: str | None = None  # folder under $BENCH_DATA_DIR holding a local copy
+    embedded: str | None = None  # folder inside this repository (data shipped with the benchmark)
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
 
 
@@ -36,6 +37,7 @@ class TaskConfig:
     license: str = ""
     citation: str = ""
     card: str = ""  # path of the data card
+    extra: dict[str, Any] = field(default_factory=dict)  # loader-specific settings
 
 
 @dataclass

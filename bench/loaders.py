@@ -6,6 +6,7 @@ the file), `where` (file, line). Validation and label mapping happen once, in be
 
 import csv
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -130,3 +131,75 @@ def read_tweeteval(folder: Path, task, split: str) -> Iterator[dict]:
                 "label": label.strip(),
                 "where": (str(label_path), n),
             }
+
+
+def _allsides_text(local: Path) -> str:
+    rec = json.loads(read_text(local))
+    # the public per-article JSON keeps the original text in content_original; the local bundle in text
+    return rec.get("content_original", rec.get("text", ""))
+
+
+def _crisis_text(local: Path) -> str:
+    sents = sorted(json.loads(read_text(local))["sentences"], key=lambda s: s["position_in_article"])
+    return "\n".join(s["content"] for s in sents)
+
+
+@reader("geostance")
+def read_geostance(folder: Path, task, split: str) -> Iterator[dict]:
+    """GeoStance: labels shipped in this repository, texts fetched from the two public corpora and verified."""
+    from bench import sources
+
+    labels_path = folder / "labels.jsonl"
+    texts = _geostance_texts(task, labels_path)
+    for n, rec in jsonl_records(labels_path):
+        if field_of(rec, "split", labels_path, n) != split:
+            continue
+        aid = field_of(rec, "id", labels_path, n)
+        text = texts[aid]
+        expected = field_of(rec, "text_sha256", labels_path, n)
+        got = sources.sha256_text(text)
+        if got != expected:
+            raise DataError(labels_path, f"text of {aid} has SHA-256 {got[:12]}…, the label was given to "
+                            f"{expected[:12]}…", line=n, fix="the source text changed; re-fetch the pinned revision")
+        where = (str(labels_path), n)
+        if task.target_field is None:
+            yield {"id": aid, "text": text, "target": None, "label": field_of(rec, task.label_field, labels_path, n),
+                   "where": where}
+            continue
+        for target in task.targets:
+            yield {"id": f"{aid}:{target}", "group": aid, "text": text, "target": target,
+                   "label": field_of(rec, target, labels_path, n), "where": where}
+
+
+def _geostance_texts(task, labels_path: Path) -> dict[str, str]:
+    """Every labelled article's text, from the local copy or the pinned public files (cached after download)."""
+    from bench import sources
+
+    ids = [field_of(r, "id", labels_path, n) for n, r in jsonl_records(labels_path)]
+    cfg = task.extra
+    texts: dict[str, str] = {}
+    bundle = None
+    root = os.environ.get("BENCH_DATA_DIR")
+    if root and (Path(root) / cfg["allsides"]["local"] / "articles.jsonl").exists():
+        bundle = Path(root) / cfg["allsides"]["local"] / "articles.jsonl"
+        wanted = {i.removeprefix("as_") for i in ids if i.startswith("as_")}
+        for _, r in jsonl_records(bundle):
+            if r.get("id") in wanted:
+                texts["as_" + r["id"]] = r["text"]
+    for aid in ids:
+        if aid in texts:
+            continue
+        if aid.startswith("as_") and bundle is None:
+            path = sources.fetch(cfg["allsides"]["local"], cfg["allsides"]["url"],
+                                 f"{aid.removeprefix('as_')}.json", "geostance/allsides")
+            texts[aid] = _allsides_text(path) if path else None
+        elif aid.startswith("uc_"):
+            rel = f"{aid.removeprefix('uc_')}.json"
+            path = sources.fetch(cfg["ukraine_crisis"]["local"] + "/" + cfg["ukraine_crisis"]["local_subdir"],
+                                 cfg["ukraine_crisis"]["url"], rel, "geostance/ukraine_crisis")
+            texts[aid] = _crisis_text(path) if path else None
+        if texts.get(aid) is None:
+            line = ids.index(aid) + 1
+            raise DataError(labels_path, f"article {aid} not found in its source", line=line,
+                            fix="restore the local copy under BENCH_DATA_DIR or remove the label")
+    return texts

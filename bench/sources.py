@@ -22,6 +22,10 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def safe_join(base: Path, relative: str) -> Path:
     """Join a relative name from a config or archive to base, refusing anything that escapes base."""
     target = (base / relative).resolve()
@@ -47,8 +51,8 @@ def _download(url: str, dest: Path) -> None:
 def task_dir(task) -> Path:
     """The folder holding the task's files, downloading them from the pinned public source if needed."""
     src = task.source
-    if src.local_dir and (REPO_ROOT / src.local_dir).is_dir():
-        return REPO_ROOT / src.local_dir
+    if src.embedded:
+        return REPO_ROOT / src.embedded
     root = os.environ.get("BENCH_DATA_DIR")
     if root and src.local_dir and (Path(root) / src.local_dir).is_dir():
         return Path(root) / src.local_dir
@@ -63,6 +67,21 @@ def task_dir(task) -> Path:
         if not path.exists():
             _download(src.url.format(revision=src.revision) + "/" + rel, path)
     return dest
+
+
+def fetch(local_dir: str, url: str, relative: str, cache_name: str) -> Path | None:
+    """One file of a public dataset: from the local copy if present, else downloaded once into the cache.
+
+    Returns None when the local copy exists but lacks the file (so the caller can name what is missing).
+    """
+    root = os.environ.get("BENCH_DATA_DIR")
+    if root and (Path(root) / local_dir).is_dir():
+        path = safe_join(Path(root) / local_dir, relative)
+        return path if path.exists() else None
+    path = safe_join(cache_dir() / cache_name, relative)
+    if not path.exists():
+        _download(f"{url}/{relative}", path)
+    return path
 
 
 def checksums(task, folder: Path) -> dict[str, str]:

@@ -126,6 +126,47 @@ def select(n_allsides: int, n_annotators: int, n_second: int, seed: int = 13) ->
     print({k: len(v) for k, v in batches.items()})
 
 
+OPINION_OUTLETS = {
+    "American Spectator", "Townhall", "Guest Writer - Right", "Guest Writer - Left", "Reason", "National Review",
+    "The Daily Caller", "Breitbart News", "Salon", "The Flip Side", "Newsmax", "Washington Examiner",
+    "The Federalist", "HuffPost", "The Intercept", "Vox", "Mother Jones", "The Nation", "Slate", "Daily Beast",
+}
+
+
+def rare_cell_priority(a: dict) -> float:
+    """Metadata-only priority for the second round: where favor/against cells that the first round lacked
+    (ukraine against, russia/china favor, west favor) are most likely: opinion outlets, right-leaning coverage of
+    Ukraine, China in trade and economy stories, explicit West mentions."""
+    m, right = a["mentions"], a["outlet_bias"] == "right"
+    score = 3.0 * (right and m.get("ukraine", 0) >= 3)
+    score += 2.0 * (a["source"] in OPINION_OUTLETS and max(m.get("russia", 0), m.get("china", 0)) >= 3)
+    score += 2.0 * (m.get("china", 0) >= 3 and a["topic"] in {"trade", "china", "asia", "coronavirus",
+                                                               "economy_and_jobs", "economic_policy"})
+    score += 2.0 * (m.get("west", 0) >= 3)
+    return score + priority(a) / 4
+
+
+def select_round2(per_leaning: int, n_annotators: int, seed: int = 29) -> None:
+    """Add batches b1..bN of not-yet-selected articles chosen by rare_cell_priority, balanced by leaning."""
+    arts = load_articles()
+    batches = json.loads((ANN / "batches.json").read_text())
+    seen = {i for ids in batches.values() for i in ids}
+    rng = random.Random(seed)
+    pool = [a for a in arts.values() if a["id"].startswith("as_") and a["id"] not in seen
+            and len(a["text"].split()) <= MAX_WORDS]
+    chosen = []
+    for leaning in ("left", "center", "right"):
+        cands = [a for a in pool if a["outlet_bias"] == leaning]
+        rng.shuffle(cands)
+        cands.sort(key=rare_cell_priority, reverse=True)
+        chosen += [a["id"] for a in cands[:per_leaning]]
+    rng.shuffle(chosen)
+    for k in range(n_annotators):
+        batches[f"b{k + 1}"] = chosen[k::n_annotators]
+    (ANN / "batches.json").write_text(json.dumps(batches, indent=1) + "\n")
+    print({k: len(v) for k, v in batches.items()})
+
+
 def done_ids(pass_no: int, batch: str) -> set[str]:
     path = ANN / f"pass{pass_no}_{batch}.jsonl"
     if not path.exists():
@@ -196,13 +237,15 @@ def status() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["select", "show", "record", "status"])
+    ap.add_argument("cmd", choices=["select", "select-round2", "show", "record", "status"])
     ap.add_argument("--batch")
     ap.add_argument("--pass", dest="pass_no", type=int, default=1)
     ap.add_argument("--n", type=int, default=6)
     a = ap.parse_args()
     if a.cmd == "select":
         select(n_allsides=1530, n_annotators=5, n_second=240)
+    elif a.cmd == "select-round2":
+        select_round2(per_leaning=250, n_annotators=5)
     elif a.cmd == "show":
         show(a.batch, a.pass_no, a.n)
     elif a.cmd == "record":

@@ -17,7 +17,7 @@ def _demo_copy(tmp_path, make_cfg, mutate):
     folder = tmp_path / "demo_copy"
     folder.mkdir()
     (folder / "articles.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    src.source.local_dir = str(folder)
+    src.source.embedded = str(folder)
     return src, folder / "articles.jsonl"
 
 

@@ -1,0 +1,164 @@
+"""Assemble data/geostance/labels.jsonl from the annotation passes, assign splits, and compute the card's figures.
+
+    BENCH_DATA_DIR=../shared/datasets python scripts/geostance_build.py
+
+Final labels: the first pass; where a second, independent pass disagrees on any label, the adjudicated labels
+(data/geostance/annotations/adjudication.jsonl, a third reading that sees both passes) replace it.
+Splits are source-disjoint: whole outlets go to dev or test (see assign_splits), never both, never train.
+"""
+
+import hashlib
+import json
+import random
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.metrics import cohen_kappa_score
+
+sys.path.insert(0, str(Path(__file__).parent))
+from geostance_annotate import ANN, DATA_DIR, ROOT, TARGETS, load_articles  # noqa: E402
+
+OUT = ROOT / "data" / "geostance"
+FIELDS = (*TARGETS, "tone")
+MAX_OUTLET_IN_EVAL = 45  # larger outlets stay in train so that dev and test mix many outlets
+
+
+def read_passes():
+    passes = defaultdict(dict)
+    for path in sorted(ANN.glob("pass*_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                passes[r["id"]][r["pass"]] = r
+    adjudicated = {}
+    path = ANN / "adjudication.jsonl"
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                adjudicated[r["id"]] = r
+    return passes, adjudicated
+
+
+def assign_splits(rows, seed=7):
+    """Outlets of at most MAX_OUTLET_IN_EVAL labelled articles are shuffled per leaning and dealt to dev, then
+    test, until each holds about a sixth of that leaning's articles; every other outlet (and the 2014 set, whose
+    outlets are not recorded) is train."""
+    rng = random.Random(seed)
+    by_outlet = defaultdict(list)
+    for r in rows:
+        by_outlet[(r["outlet_bias"], r["outlet"])].append(r)
+    for leaning in ("left", "center", "right"):
+        outlets = sorted(k for k in by_outlet if k[0] == leaning)
+        total = sum(len(by_outlet[k]) for k in outlets)
+        quota = round(total * 0.19)
+        rng.shuffle(outlets)
+        filled = {"dev": 0, "test": 0}
+        for key in outlets:
+            n = len(by_outlet[key])
+            split = "train"
+            if n <= MAX_OUTLET_IN_EVAL:
+                for s in ("dev", "test"):
+                    if filled[s] + n <= quota + 10:
+                        split = s
+                        filled[s] += n
+                        break
+            for r in by_outlet[key]:
+                r["split"] = split
+    for r in rows:
+        r.setdefault("split", "train")
+
+
+def kappas(passes):
+    both = [p for p in passes.values() if 1 in p and 2 in p]
+    out = {"n_double": len(both)}
+    for f in FIELDS:
+        a = [p[1][f] for p in both]
+        b = [p[2][f] for p in both]
+        out[f] = {"kappa": round(float(cohen_kappa_score(a, b)), 3),
+                  "agreement": round(float(np.mean(np.array(a) == np.array(b))), 3)}
+    out["articles_fully_agreeing"] = sum(all(p[1][f] == p[2][f] for f in FIELDS) for p in both)
+    return out
+
+
+def crowd_check(rows):
+    """Relate our uc_ labels to the crowd's article-level framing (share of positive minus negative sentences)."""
+    res = {}
+    for target in ("russia", "ukraine", "west"):
+        scores, ours = [], []
+        for r in rows:
+            if not r["id"].startswith("uc_"):
+                continue
+            path = DATA_DIR / "ukraine-crisis-2014" / "original_json" / f"{r['id'].removeprefix('uc_')}.json"
+            fr = json.loads(path.read_text(encoding="utf-8"))["framing"][target]
+            scores.append(fr["pos_sent"]["intensified"] - fr["neg_sent"]["intensified"])
+            ours.append(r[target])
+        by_label = {lab: round(float(np.mean([s for s, o in zip(scores, ours, strict=True) if o == lab])), 3)
+                    for lab in ("favor", "neutral", "against", "none") if lab in ours}
+        counts = Counter(ours)
+        ordinal = {"against": -1, "neutral": 0, "none": 0, "favor": 1}
+        rho = spearmanr([ordinal[o] for o in ours], scores)
+        res[target] = {"mean_crowd_framing_by_label": by_label, "counts": dict(counts),
+                       "spearman_rho": round(float(rho.statistic), 3), "p_value": float(f"{rho.pvalue:.2g}")}
+    return res
+
+
+def main():
+    articles = load_articles()
+    passes, adjudicated = read_passes()
+    rows = []
+    n_adjudicated = n_disagree = 0
+    for aid in sorted(passes):
+        p = passes[aid]
+        if 1 not in p:
+            continue
+        first = p[1]
+        final = {f: first[f] for f in FIELDS}
+        rationale = first["rationale"]
+        disagree = 2 in p and any(p[1][f] != p[2][f] for f in FIELDS)
+        n_disagree += disagree
+        if disagree and aid in adjudicated:
+            final = {f: adjudicated[aid][f] for f in FIELDS}
+            rationale = adjudicated[aid]["rationale"]
+            n_adjudicated += 1
+        a = articles[aid]
+        rows.append({
+            "id": aid,
+            "source_dataset": "allsides" if aid.startswith("as_") else "ukraine-crisis-2014",
+            "outlet": a["source"],
+            "outlet_bias": a["outlet_bias"],
+            "date": a["date"],
+            "text_sha256": hashlib.sha256(a["text"].encode("utf-8")).hexdigest(),
+            **final,
+            "rationale": rationale,
+            "passes": [{k: p[n][k] for k in ("pass", "annotator", *FIELDS, "rationale")} for n in sorted(p)],
+            "adjudicated": bool(disagree and aid in adjudicated),
+        })
+    assign_splits(rows)
+    with open(OUT / "labels.jsonl", "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    stats = {
+        "articles": len(rows),
+        "split": dict(Counter(r["split"] for r in rows)),
+        "split_by_leaning": {s: dict(Counter(r["outlet_bias"] for r in rows if r["split"] == s))
+                             for s in ("train", "dev", "test")},
+        "labels": {f: dict(Counter(r[f] for r in rows)) for f in FIELDS},
+        "labels_by_split": {s: {f: dict(Counter(r[f] for r in rows if r["split"] == s)) for f in FIELDS}
+                            for s in ("train", "dev", "test")},
+        "outlets": {s: len({r["outlet"] for r in rows if r["split"] == s}) for s in ("train", "dev", "test")},
+        "agreement": kappas(passes),
+        "double_annotated_disagreeing": n_disagree,
+        "adjudicated": n_adjudicated,
+        "crowd_framing_check": crowd_check(rows),
+        "candidates_examined": len(rows),
+    }
+    (OUT / "stats.json").write_text(json.dumps(stats, indent=1) + "\n")
+    print(json.dumps(stats, indent=1))
+
+
+if __name__ == "__main__":
+    main()
