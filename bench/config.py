@@ -53,6 +53,7 @@ class ModelConfig:
     params: int | None = None  # parameter count, for the leaderboard
     trust_remote_code: bool = False
     use_safetensors: bool = True
+    majority_by: str | None = None  # majority: also condition on this metadata field (e.g. outlet_bias)
     svm: dict[str, Any] = field(default_factory=dict)
 
 

@@ -51,6 +51,7 @@ def _validate(task, rec: dict) -> dict:
         "text": rec["text"],
         "target": rec["target"],
         "label": label,
+        "meta": rec.get("meta", {}),
     }
 
 

@@ -159,16 +159,34 @@ def read_geostance(folder: Path, task, split: str) -> Iterator[dict]:
         expected = field_of(rec, "text_sha256", labels_path, n)
         got = sources.sha256_text(text)
         if got != expected:
-            raise DataError(labels_path, f"text of {aid} has SHA-256 {got[:12]}…, the label was given to "
-                            f"{expected[:12]}…", line=n, fix="the source text changed; re-fetch the pinned revision")
+            raise DataError(
+                labels_path,
+                f"text of {aid} has SHA-256 {got[:12]}…, the label was given to {expected[:12]}…",
+                line=n,
+                fix="the source text changed; re-fetch the pinned revision",
+            )
         where = (str(labels_path), n)
+        meta = {"outlet": rec.get("outlet"), "outlet_bias": rec.get("outlet_bias")}
         if task.target_field is None:
-            yield {"id": aid, "text": text, "target": None, "label": field_of(rec, task.label_field, labels_path, n),
-                   "where": where}
+            yield {
+                "id": aid,
+                "text": text,
+                "target": None,
+                "label": field_of(rec, task.label_field, labels_path, n),
+                "where": where,
+                "meta": meta,
+            }
             continue
         for target in task.targets:
-            yield {"id": f"{aid}:{target}", "group": aid, "text": text, "target": target,
-                   "label": field_of(rec, target, labels_path, n), "where": where}
+            yield {
+                "id": f"{aid}:{target}",
+                "group": aid,
+                "text": text,
+                "target": target,
+                "label": field_of(rec, target, labels_path, n),
+                "where": where,
+                "meta": meta,
+            }
 
 
 def _geostance_texts(task, labels_path: Path) -> dict[str, str]:
@@ -190,16 +208,28 @@ def _geostance_texts(task, labels_path: Path) -> dict[str, str]:
         if aid in texts:
             continue
         if aid.startswith("as_") and bundle is None:
-            path = sources.fetch(cfg["allsides"]["local"], cfg["allsides"]["url"],
-                                 f"{aid.removeprefix('as_')}.json", "geostance/allsides")
+            path = sources.fetch(
+                cfg["allsides"]["local"],
+                cfg["allsides"]["url"],
+                f"{aid.removeprefix('as_')}.json",
+                "geostance/allsides",
+            )
             texts[aid] = _allsides_text(path) if path else None
         elif aid.startswith("uc_"):
             rel = f"{aid.removeprefix('uc_')}.json"
-            path = sources.fetch(cfg["ukraine_crisis"]["local"] + "/" + cfg["ukraine_crisis"]["local_subdir"],
-                                 cfg["ukraine_crisis"]["url"], rel, "geostance/ukraine_crisis")
+            path = sources.fetch(
+                cfg["ukraine_crisis"]["local"] + "/" + cfg["ukraine_crisis"]["local_subdir"],
+                cfg["ukraine_crisis"]["url"],
+                rel,
+                "geostance/ukraine_crisis",
+            )
             texts[aid] = _crisis_text(path) if path else None
         if texts.get(aid) is None:
             line = ids.index(aid) + 1
-            raise DataError(labels_path, f"article {aid} not found in its source", line=line,
-                            fix="restore the local copy under BENCH_DATA_DIR or remove the label")
+            raise DataError(
+                labels_path,
+                f"article {aid} not found in its source",
+                line=line,
+                fix="restore the local copy under BENCH_DATA_DIR or remove the label",
+            )
     return texts

@@ -127,9 +127,26 @@ def select(n_allsides: int, n_annotators: int, n_second: int, seed: int = 13) ->
 
 
 OPINION_OUTLETS = {
-    "American Spectator", "Townhall", "Guest Writer - Right", "Guest Writer - Left", "Reason", "National Review",
-    "The Daily Caller", "Breitbart News", "Salon", "The Flip Side", "Newsmax", "Washington Examiner",
-    "The Federalist", "HuffPost", "The Intercept", "Vox", "Mother Jones", "The Nation", "Slate", "Daily Beast",
+    "American Spectator",
+    "Townhall",
+    "Guest Writer - Right",
+    "Guest Writer - Left",
+    "Reason",
+    "National Review",
+    "The Daily Caller",
+    "Breitbart News",
+    "Salon",
+    "The Flip Side",
+    "Newsmax",
+    "Washington Examiner",
+    "The Federalist",
+    "HuffPost",
+    "The Intercept",
+    "Vox",
+    "Mother Jones",
+    "The Nation",
+    "Slate",
+    "Daily Beast",
 }
 
 
@@ -140,8 +157,10 @@ def rare_cell_priority(a: dict) -> float:
     m, right = a["mentions"], a["outlet_bias"] == "right"
     score = 3.0 * (right and m.get("ukraine", 0) >= 3)
     score += 2.0 * (a["source"] in OPINION_OUTLETS and max(m.get("russia", 0), m.get("china", 0)) >= 3)
-    score += 2.0 * (m.get("china", 0) >= 3 and a["topic"] in {"trade", "china", "asia", "coronavirus",
-                                                               "economy_and_jobs", "economic_policy"})
+    score += 2.0 * (
+        m.get("china", 0) >= 3
+        and a["topic"] in {"trade", "china", "asia", "coronavirus", "economy_and_jobs", "economic_policy"}
+    )
     score += 2.0 * (m.get("west", 0) >= 3)
     return score + priority(a) / 4
 
@@ -152,8 +171,11 @@ def select_round2(per_leaning: int, n_annotators: int, seed: int = 29) -> None:
     batches = json.loads((ANN / "batches.json").read_text())
     seen = {i for ids in batches.values() for i in ids}
     rng = random.Random(seed)
-    pool = [a for a in arts.values() if a["id"].startswith("as_") and a["id"] not in seen
-            and len(a["text"].split()) <= MAX_WORDS]
+    pool = [
+        a
+        for a in arts.values()
+        if a["id"].startswith("as_") and a["id"] not in seen and len(a["text"].split()) <= MAX_WORDS
+    ]
     chosen = []
     for leaning in ("left", "center", "right"):
         cands = [a for a in pool if a["outlet_bias"] == leaning]
@@ -168,7 +190,7 @@ def select_round2(per_leaning: int, n_annotators: int, seed: int = 29) -> None:
 
 
 def done_ids(pass_no: int, batch: str) -> set[str]:
-    path = ANN / f"pass{pass_no}_{batch}.jsonl"
+    path = ANN / ("adjudication.jsonl" if batch == "adjudication" else f"pass{pass_no}_{batch}.jsonl")
     if not path.exists():
         return set()
     return {json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()}
@@ -228,6 +250,73 @@ def record(batch: str, pass_no: int) -> None:
     print(f"recorded {len(out)}; batch {batch} pass {pass_no} now has {len(done)}")
 
 
+def disagreements() -> list[tuple[dict, dict]]:
+    """Double-annotated articles whose two passes differ on any label, in a fixed order."""
+    first = {}
+    for path in sorted(ANN.glob("pass1_*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                r = json.loads(line)
+                first[r["id"]] = r
+    out = []
+    for line in (ANN / "pass2_p2.jsonl").read_text().splitlines():
+        if line.strip():
+            r2 = json.loads(line)
+            r1 = first.get(r2["id"])
+            if r1 and any(r1[f] != r2[f] for f in (*TARGETS, "tone")):
+                out.append((r1, r2))
+    return sorted(out, key=lambda pair: pair[0]["id"])
+
+
+def adjudicate_show(n: int) -> None:
+    arts = load_articles()
+    done = done_ids(0, "adjudication")
+    todo = [(r1, r2) for r1, r2 in disagreements() if r1["id"] not in done]
+    print(f"# adjudication: {len(done)} recorded, {len(todo)} to go")
+    for r1, r2 in todo[:n]:
+        a = arts[r1["id"]]
+        text = "\n".join(p.strip() for p in a["text"].split("\n") if p.strip())
+        print(f"\n======== {a['id']} | {a['source']} | {a['date']} | {len(text.split())} words")
+        for r in (r1, r2):
+            labels = " ".join(f"{f}={r[f]}" for f in (*TARGETS, "tone"))
+            print(f"PASS {r['pass']}: {labels} | {r['rationale']}")
+        print(text)
+
+
+def adjudicate_record() -> None:
+    """Lines `id|russia|ukraine|china|west|tone|rationale` with the adjudicated labels of a disagreement."""
+    pending = {r1["id"] for r1, _ in disagreements()}
+    done = done_ids(0, "adjudication")
+    out = []
+    for k, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 7:
+            sys.exit(f"stdin line {k}: expected 7 fields 'id|russia|ukraine|china|west|tone|rationale'")
+        aid, *stances, tone, why = parts
+        stances = [x.lower() for x in stances]
+        if aid not in pending or aid in done:
+            sys.exit(f"stdin line {k}: {aid} is not a pending disagreement")
+        if any(x not in STANCES for x in stances) or tone.lower() not in TONES:
+            sys.exit(f"stdin line {k}: unknown label; stances are {sorted(STANCES)}, tones {sorted(TONES)}")
+        out.append(
+            {
+                "id": aid,
+                **dict(zip(TARGETS, stances, strict=True)),
+                "tone": tone.lower(),
+                "rationale": why,
+                "pass": 0,
+                "annotator": "adjudicator",
+            }
+        )
+        done.add(aid)
+    with open(ANN / "adjudication.jsonl", "a", encoding="utf-8") as f:
+        for r in out:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"recorded {len(out)}; {len(pending - done)} disagreements left")
+
+
 def status() -> None:
     batches = json.loads((ANN / "batches.json").read_text())
     for b, ids in batches.items():
@@ -237,7 +326,9 @@ def status() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["select", "select-round2", "show", "record", "status"])
+    ap.add_argument(
+        "cmd", choices=["select", "select-round2", "show", "record", "status", "adjudicate-show", "adjudicate-record"]
+    )
     ap.add_argument("--batch")
     ap.add_argument("--pass", dest="pass_no", type=int, default=1)
     ap.add_argument("--n", type=int, default=6)
@@ -246,6 +337,10 @@ def main() -> None:
         select(n_allsides=1530, n_annotators=5, n_second=240)
     elif a.cmd == "select-round2":
         select_round2(per_leaning=250, n_annotators=5)
+    elif a.cmd == "adjudicate-show":
+        adjudicate_show(a.n)
+    elif a.cmd == "adjudicate-record":
+        adjudicate_record()
     elif a.cmd == "show":
         show(a.batch, a.pass_no, a.n)
     elif a.cmd == "record":

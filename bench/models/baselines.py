@@ -18,20 +18,31 @@ def _by_target(examples):
 
 
 class Majority:
-    """Predicts each target's most frequent training label (ties broken by label order)."""
+    """Predicts each target's most frequent training label (ties broken by label order); with `majority_by`,
+    the most frequent label per target and metadata value (e.g. outlet leaning), else the target's."""
 
     def __init__(self, cfg):
         self.labels = list(cfg.task.labels)
+        self.by = cfg.model.majority_by
+
+    def _key(self, e):
+        return (e["target"], e.get("meta", {}).get(self.by) if self.by else None)
+
+    def _most_frequent(self, labels):
+        counts = Counter(labels)
+        return max(self.labels, key=lambda lab: (counts[lab], -self.labels.index(lab)))
 
     def fit(self, train, dev):
-        self.majority = {}
-        for target, idx in _by_target(train).items():
-            counts = Counter(train[i]["label"] for i in idx)
-            self.majority[target] = max(self.labels, key=lambda lab: (counts[lab], -self.labels.index(lab)))
-        return {}
+        groups = {}
+        for e in train:
+            groups.setdefault((e["target"], None), []).append(e["label"])
+            if self.by:
+                groups.setdefault(self._key(e), []).append(e["label"])
+        self.majority = {k: self._most_frequent(v) for k, v in groups.items()}
+        return {"groups": len(self.majority)}
 
     def predict(self, examples):
-        pred = [self.majority[e["target"]] for e in examples]
+        pred = [self.majority.get(self._key(e), self.majority[(e["target"], None)]) for e in examples]
         probs = [[float(lab == p) for lab in self.labels] for p in pred]
         return pred, probs
 
