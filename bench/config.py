@@ -68,6 +68,7 @@ class TrainConfig:
     warmup_ratio: float = 0.1
     early_stopping_patience: int = 2
     group_by_length: bool = True
+    class_weights: str = "balanced"  # balanced (inverse label frequency in train) | none
     long_document: str = "head"  # how articles longer than max_length are cut: head
     precision: str = "fp32"  # fp32 | bf16 | fp16
     torch_compile: bool = False

@@ -10,6 +10,7 @@ import torch
 from datasets import Dataset
 
 from bench.encoding import encode
+from bench.errors import BenchError
 from bench.metrics import score_split
 from bench.models.transformer import load_model, load_tokenizer
 
@@ -88,6 +89,7 @@ class FineTuner:
             return {"main": score_split(dev, pred, self.labels, self.cfg.task.main_score)["main"]}
 
         self.trainer = Trainer(
+            compute_loss_func=self._loss(train),
             model=self.model,
             args=self._args(),
             data_collator=DataCollatorWithPadding(self.tokenizer),
@@ -109,6 +111,25 @@ class FineTuner:
             "best_dev_main": state.best_metric,
             "best_checkpoint_step": _step_of(state.best_model_checkpoint),
         }
+
+    def _loss(self, train: list[dict]):
+        """Cross-entropy, weighted by inverse label frequency so rare stances are not drowned by `none`."""
+        mode = self.cfg.train.class_weights
+        if mode == "none":
+            return None
+        if mode != "balanced":
+            raise BenchError(f"train.class_weights={mode!r} is unknown; use balanced or none")
+        counts = np.bincount([self.labels.index(e["label"]) for e in train], minlength=len(self.labels))
+        weights = torch.tensor(len(train) / (len(self.labels) * np.maximum(counts, 1)), dtype=torch.float32)
+
+        def loss(outputs, labels, num_items_in_batch=None):
+            logits = outputs["logits"]
+            total = torch.nn.functional.cross_entropy(
+                logits.float(), labels, weight=weights.to(logits.device), reduction="sum"
+            )
+            return total / (num_items_in_batch if num_items_in_batch is not None else labels.numel())
+
+        return loss
 
     def predict(self, examples: list[dict]):
         logits = self.trainer.predict(self._dataset(examples)).predictions

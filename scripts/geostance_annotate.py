@@ -155,7 +155,7 @@ def rare_cell_priority(a: dict) -> float:
     (ukraine against, russia/china favor, west favor) are most likely: opinion outlets, right-leaning coverage of
     Ukraine, China in trade and economy stories, explicit West mentions."""
     m, right = a["mentions"], a["outlet_bias"] == "right"
-    score = 3.0 * (right and m.get("ukraine", 0) >= 3)
+    score = 3.0 * (right and m.get("ukraine", 0) >= 3) + 1.0 * (m.get("ukraine", 0) >= 3)
     score += 2.0 * (a["source"] in OPINION_OUTLETS and max(m.get("russia", 0), m.get("china", 0)) >= 3)
     score += 2.0 * (
         m.get("china", 0) >= 3
@@ -165,8 +165,8 @@ def rare_cell_priority(a: dict) -> float:
     return score + priority(a) / 4
 
 
-def select_round2(per_leaning: int, n_annotators: int, seed: int = 29) -> None:
-    """Add batches b1..bN of not-yet-selected articles chosen by rare_cell_priority, balanced by leaning."""
+def select_round(prefix: str, per_leaning: int, n_annotators: int, seed: int) -> None:
+    """Add batches <prefix>1..N of not-yet-selected articles chosen by rare_cell_priority, balanced by leaning."""
     arts = load_articles()
     batches = json.loads((ANN / "batches.json").read_text())
     seen = {i for ids in batches.values() for i in ids}
@@ -184,7 +184,7 @@ def select_round2(per_leaning: int, n_annotators: int, seed: int = 29) -> None:
         chosen += [a["id"] for a in cands[:per_leaning]]
     rng.shuffle(chosen)
     for k in range(n_annotators):
-        batches[f"b{k + 1}"] = chosen[k::n_annotators]
+        batches[f"{prefix}{k + 1}"] = chosen[k::n_annotators]
     (ANN / "batches.json").write_text(json.dumps(batches, indent=1) + "\n")
     print({k: len(v) for k, v in batches.items()})
 
@@ -327,7 +327,17 @@ def status() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument(
-        "cmd", choices=["select", "select-round2", "show", "record", "status", "adjudicate-show", "adjudicate-record"]
+        "cmd",
+        choices=[
+            "select",
+            "select-round2",
+            "select-round3",
+            "show",
+            "record",
+            "status",
+            "adjudicate-show",
+            "adjudicate-record",
+        ],
     )
     ap.add_argument("--batch")
     ap.add_argument("--pass", dest="pass_no", type=int, default=1)
@@ -336,7 +346,10 @@ def main() -> None:
     if a.cmd == "select":
         select(n_allsides=1530, n_annotators=5, n_second=240)
     elif a.cmd == "select-round2":
-        select_round2(per_leaning=250, n_annotators=5)
+        select_round("b", per_leaning=250, n_annotators=5, seed=29)
+    elif a.cmd == "select-round3":
+        # round 3 added "+1 for any article with 3+ Ukraine mentions" to rare_cell_priority
+        select_round("c", per_leaning=250, n_annotators=5, seed=31)
     elif a.cmd == "adjudicate-show":
         adjudicate_show(a.n)
     elif a.cmd == "adjudicate-record":

@@ -7,6 +7,7 @@ import sys
 import pytest
 from conftest import ROOT, needs_shared
 
+from bench import results
 from bench.run import run
 
 
@@ -28,6 +29,9 @@ def test_tiny_on_demo_writes_record_and_row(make_cfg, tmp_path):
     assert len(row) == 1
     assert row[0][:3] == ("demo", "tiny", 7)
     assert row[0][3] == pytest.approx(on_disk["metrics"]["test"]["main"])
+    (summary,) = results.summary(tmp_path / "results.sqlite")
+    assert (summary["task"], summary["model"], summary["seeds"]) == ("demo", "tiny", 1)
+    assert summary["test"] == pytest.approx(on_disk["metrics"]["test"]["main"])
 
 
 @pytest.mark.parametrize("model", ["majority", "tfidf_svm"])
