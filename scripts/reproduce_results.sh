@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BENCH_RESULTS_DB="${BENCH_RESULTS_DB:-results/leaderboard.sqlite}"
-run() { python -m bench.run print_table=false "$@"; }
+run() { python -m bench.run "$@" print_table=false; }
 
 run -m task=demo,demo_tone,ruw,geostance,geostance_tone model=majority,tfidf_svm
 run -m task=geostance,geostance_tone model=outlet_prior
