@@ -4,7 +4,7 @@ from collections import Counter
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import make_pipeline, make_union
+from sklearn.pipeline import make_union
 from sklearn.svm import LinearSVC
 
 from bench.metrics import score_split
@@ -59,15 +59,9 @@ class TfidfSvm:
         self.char_ngrams = tuple(svm.get("char_ngrams", [2, 5]))
         self.max_features = svm.get("max_features", 200000)
 
-    def _pipeline(self, c):
-        features = make_union(
-            TfidfVectorizer(
-                ngram_range=self.word_ngrams,
-                sublinear_tf=True,
-                min_df=1,
-                lowercase=True,
-                max_features=self.max_features,
-            ),
+    def _features(self):
+        return make_union(
+            TfidfVectorizer(ngram_range=self.word_ngrams, sublinear_tf=True, max_features=self.max_features),
             TfidfVectorizer(
                 analyzer="char_wb",
                 ngram_range=self.char_ngrams,
@@ -76,40 +70,50 @@ class TfidfSvm:
                 max_features=self.max_features,
             ),
         )
-        return make_pipeline(features, LinearSVC(C=c, class_weight="balanced", random_state=self.cfg.seed))
 
-    def _fit_c(self, train, c):
-        models = {}
-        for target, idx in _by_target(train).items():
-            texts = [train[i]["text"] for i in idx]
-            y = [train[i]["label"] for i in idx]
-            if len(set(y)) == 1:
-                models[target] = y[0]
-            else:
-                models[target] = self._pipeline(c).fit(texts, y)
-        return models
+    def _matrices(self, examples):
+        """Feature matrix per target, from the vectorizer fitted on that target's training texts."""
+        return {
+            t: self.features[t].transform([examples[i]["text"] for i in idx])
+            for t, idx in _by_target(examples).items()
+            if not isinstance(self.features[t], str)
+        }
 
-    def _predict_with(self, models, examples):
+    def _predict_with(self, svms, examples, matrices):
         pred = [None] * len(examples)
         for target, idx in _by_target(examples).items():
-            m = models[target]
-            texts = [examples[i]["text"] for i in idx]
-            out = [m] * len(idx) if isinstance(m, str) else m.predict(texts)
+            f = self.features[target]
+            out = [f] * len(idx) if isinstance(f, str) else svms[target].predict(matrices[target])
             for i, p in zip(idx, out, strict=True):
                 pred[i] = str(p)
         return pred
 
     def fit(self, train, dev):
+        # features are fitted once per target; only the SVM is refitted for each C
+        self.features, data = {}, {}
+        for target, idx in _by_target(train).items():
+            texts, y = [train[i]["text"] for i in idx], [train[i]["label"] for i in idx]
+            if len(set(y)) == 1:
+                self.features[target] = y[0]
+                continue
+            self.features[target] = self._features().fit(texts)
+            data[target] = (self.features[target].transform(texts), y)
+        dev_x = self._matrices(dev)
         best = None
         for c in self.c_grid:
-            models = self._fit_c(train, c)
-            dev_score = score_split(dev, self._predict_with(models, dev), self.labels, self.cfg.task.main_score)
-            if best is None or dev_score["main"] > best[0]:
-                best = (dev_score["main"], c, models)
-        self.models, self.c = best[2], best[1]
+            svms = {
+                t: LinearSVC(C=c, class_weight="balanced", random_state=self.cfg.seed).fit(x, y)
+                for t, (x, y) in data.items()
+            }
+            dev_main = score_split(dev, self._predict_with(svms, dev, dev_x), self.labels, self.cfg.task.main_score)[
+                "main"
+            ]
+            if best is None or dev_main > best[0]:
+                best = (dev_main, c, svms)
+        self.svms, self.c = best[2], best[1]
         return {"selected_C": self.c, "dev_main_at_selection": best[0]}
 
     def predict(self, examples):
-        pred = self._predict_with(self.models, examples)
+        pred = self._predict_with(self.svms, examples, self._matrices(examples))
         probs = np.eye(len(self.labels))[[self.labels.index(p) for p in pred]].tolist()
         return pred, probs
