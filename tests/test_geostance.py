@@ -24,8 +24,15 @@ def _bundle_rows(n):
 
 def _label(rec, split, **labels):
     base = {"russia": "none", "ukraine": "none", "china": "none", "west": "none", "tone": "neutral"}
-    return {"id": "as_" + rec["id"], "split": split, "outlet": rec["source"], "outlet_bias": rec["outlet_bias"],
-            "text_sha256": hashlib.sha256(rec["text"].encode()).hexdigest(), **base, **labels}
+    return {
+        "id": "as_" + rec["id"],
+        "split": split,
+        "outlet": rec["source"],
+        "outlet_bias": rec["outlet_bias"],
+        "text_sha256": hashlib.sha256(rec["text"].encode()).hexdigest(),
+        **base,
+        **labels,
+    }
 
 
 @pytest.fixture

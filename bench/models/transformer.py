@@ -29,6 +29,13 @@ def resolve_weights(mcfg) -> tuple[str, dict]:
                 "weights_sha256": sha256_file(weights) if weights.exists() else None,
             }
         log.info("package %s not installed; falling back to hub id %s", mcfg.offline_package, mcfg.pretrained)
+    if mcfg.pretrained and Path(mcfg.pretrained).is_dir():
+        weights = Path(mcfg.pretrained) / "model.safetensors"
+        return mcfg.pretrained, {
+            "source": "local",
+            "path": mcfg.pretrained,
+            "weights_sha256": sha256_file(weights) if weights.exists() else None,
+        }
     if not mcfg.pretrained:
         raise BenchError(f"model {mcfg.name!r}: set model.pretrained (hub id) or model.offline_package")
     return mcfg.pretrained, {"source": "hub", "hub_id": mcfg.pretrained, "revision": mcfg.revision}
