@@ -87,6 +87,7 @@ class Config:
     results_db: str = "results/results.sqlite"
     output_dir: str = MISSING
     print_table: bool = True
+    force: bool = False  # re-run even if a complete run with the same fingerprint is already recorded
     tags: list[str] = field(default_factory=list)
 
 

@@ -11,7 +11,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from bench import config, models, record, report, store
+from bench import config, models, provenance, record, report, store
 from bench.data import load_task, subsample
 from bench.errors import BenchError
 from bench.metrics import score_split
@@ -27,8 +27,23 @@ def _check_writable(*paths: Path) -> None:
             raise BenchError(f"output folder {p} is not writable; choose another with hydra.run.dir=...")
 
 
+def _recorded(cfg: DictConfig, checksums: dict) -> dict | None:
+    """The stored record of a complete run with this run's fingerprint (None if absent or force=true)."""
+    if cfg.force:
+        return None
+    fp = record.fingerprint(cfg, checksums, provenance.git_state()["commit"])
+    rec = store.find_complete(cfg.results_db, fp)
+    if rec is not None:
+        log.info("skip: already recorded as run %s (fingerprint %s); force=true re-runs", rec["run_id"], fp[:8])
+    return rec
+
+
 def run(cfg: DictConfig) -> dict:
-    """Train and evaluate one (task, model, seed) and record the result; returns the run record."""
+    """Train and evaluate one (task, model, seed) and record the result; returns the run record.
+
+    A run whose fingerprint is already recorded as complete is skipped (its stored record is returned)
+    unless cfg.force is set, so a re-launched sweep only runs what is failed or missing.
+    """
     from transformers import set_seed
 
     clock = {"start": time.perf_counter()}
@@ -44,6 +59,8 @@ def run(cfg: DictConfig) -> dict:
     _check_writable(run_dir, db.parent)
     set_seed(cfg.seed)
     data = load_task(cfg.task)
+    if (done := _recorded(cfg, data.checksums)) is not None:
+        return done
     train = subsample(data.splits["train"], cfg.train.max_train_examples, cfg.seed)
     evals = {s: subsample(data.splits[s], cfg.train.max_eval_examples, cfg.seed) for s in ("dev", "test")}
     lap("data")

@@ -72,3 +72,18 @@ def runs(path: str | Path, task: str | None = None) -> list[dict]:
         return [dict(r) for r in con.execute(query, (task,) if task else ())]
     finally:
         con.close()
+
+
+def find_complete(path: str | Path, fingerprint: str) -> dict | None:
+    """The newest complete run with this fingerprint, as its full record, or None."""
+    if not Path(path).exists():
+        return None
+    con = connect(path)
+    try:
+        row = con.execute(
+            "SELECT record FROM runs WHERE fingerprint = ? AND status = 'complete' ORDER BY created_at DESC LIMIT 1",
+            (fingerprint,),
+        ).fetchone()
+    finally:
+        con.close()
+    return json.loads(row[0]) if row else None

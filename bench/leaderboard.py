@@ -1,0 +1,295 @@
+"""Leaderboard per task from the results store, with bootstrap intervals and significance against the best row.
+
+`python -m bench.leaderboard [--db PATH] [--task T ...] [--split test|dev] [--metric f_avg|macro_f1|accuracy]
+[--format table|markdown|csv|html] [--out FILE]`
+
+One row per model configuration: runs are grouped by task, model name and a hash of the resolved config without
+seed, output_dir, results_db and print_table. For each row:
+
+* score: mean ± sample std of the metric over the row's runs (seeds), n = number of runs;
+* 95% CI: percentile bootstrap over the split's examples (1000 resamples of example indices), computed for each
+  run from its predictions file; the row shows the *mean of the per-run lower and upper bounds* (the interval a
+  typical seed gets). Per-target intervals (HTML plot) are computed the same way on each target's examples;
+* significance: paired bootstrap (same resampled example ids for both systems) of each row's *first run*
+  (lowest seed, earliest) against the first run of the best row (highest mean), on the example ids both share;
+  rows with p >= 0.05 are marked `*` (not significantly different from the best).
+"""
+
+import argparse
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import statistics
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import report, store
+from bench.errors import BenchError
+from bench.significance import bootstrap_ci, paired_bootstrap, score_function
+
+log = logging.getLogger("bench")
+NOT_CONFIG = ("seed", "output_dir", "results_db", "print_table")
+METRICS = ("f_avg", "macro_f1", "accuracy")
+ALPHA = 0.05
+LEGEND = (
+    "score: mean ± std over seeds (n runs); 95% CI: percentile bootstrap over examples, mean of the per-seed bounds; "
+    f"* = not significantly different from the best row (paired bootstrap of each row's first seed, p >= {ALPHA})"
+)
+
+
+def config_hash(config: dict) -> str:
+    """Short hash of the resolved config without the keys that do not change the experiment."""
+    kept = {k: v for k, v in config.items() if k not in NOT_CONFIG}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def load_predictions(rec: dict, split: str) -> dict[str, dict]:
+    """The run's predictions on `split`, by example id; a clear error when the file is missing."""
+    path = rec.get("predictions_path")
+    if not path:
+        raise BenchError(f"run {rec.get('run_id')} records no predictions_path; re-run it to get a predictions file")
+    if not Path(path).is_file():
+        raise BenchError(
+            f"predictions file {path} of run {rec.get('run_id')} (record {rec.get('record_path')}) not found; "
+            "restore it or delete the run from the results store"
+        )
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and (row := json.loads(line))["split"] == split:
+                out[row["id"]] = row
+    if not out:
+        raise BenchError(f"predictions file {path} holds no {split!r} examples")
+    return out
+
+
+@dataclass
+class Row:
+    model: str
+    config_hash: str
+    records: list[dict]
+    label: str = ""
+    scores: list[float] = field(default_factory=list)
+    mean: float = 0.0
+    std: float | None = None  # sample std over seeds; None with one run
+    ci: tuple[float, float] = (0.0, 0.0)
+    per_target: dict[str, float] = field(default_factory=dict)
+    per_target_ci: dict[str, tuple[float, float]] = field(default_factory=dict)
+    rank: int = 0
+    p_vs_best: float | None = None  # None for the best row itself
+    tied: bool = True  # not significantly different from the best row
+    n_examples: int = 0  # split examples in the first run's predictions
+    params: int | None = None
+    train_s: float | None = None
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r["seed"] for r in self.records]
+
+
+@dataclass
+class Board:
+    task: str
+    split: str
+    metric: str
+    targets: list[str]
+    n_examples: int
+    rows: list[Row]
+
+    @property
+    def best(self) -> Row:
+        return self.rows[0]
+
+    @property
+    def confusion(self) -> dict:
+        """Pooled confusion matrix of the best row's first run on the split."""
+        return self.best.records[0]["metrics"][self.split]["pooled"]["confusion"]
+
+
+def _avg_ci(preds_per_run: list[dict], score_fn, ids_filter=None, **kw) -> tuple[float, float]:
+    cis = []
+    for preds in preds_per_run:
+        rows = [r for r in preds.values() if ids_filter is None or ids_filter(r)]
+        cis.append(bootstrap_ci([r["gold"] for r in rows], [r["pred"] for r in rows], score_fn, **kw))
+    return statistics.mean(c.low for c in cis), statistics.mean(c.high for c in cis)
+
+
+def _board(task: str, records: list[dict], split: str, metric: str | None, n_resamples: int, seed: int) -> Board:
+    metric = metric or records[0]["main_score"]
+    groups: dict[tuple, list] = {}
+    for r in sorted(records, key=lambda r: (r["seed"], r["created_at"])):
+        groups.setdefault((r["model"]["name"], config_hash(r["config"])), []).append(r)
+    names = Counter(name for name, _ in groups)
+    score_fn = score_function(metric, records[0]["config"]["task"]["labels"])
+    kw = {"n_resamples": n_resamples, "seed": seed}
+    rows, preds = [], {}
+    for (name, h), recs in groups.items():
+        row = Row(name, h, recs, label=name if names[name] == 1 else f"{name} [{h}]")
+        row.scores = [r["metrics"][split]["pooled"][metric] for r in recs]
+        row.mean = statistics.mean(row.scores)
+        row.std = statistics.stdev(row.scores) if len(recs) > 1 else None
+        preds[h] = [load_predictions(r, split) for r in recs]
+        row.ci = _avg_ci(preds[h], score_fn, **kw)
+        row.n_examples = len(preds[h][0])
+        for t in recs[0]["metrics"][split]["per_target"]:
+            row.per_target[t] = statistics.mean(r["metrics"][split]["per_target"][t][metric] for r in recs)
+            row.per_target_ci[t] = _avg_ci(preds[h], score_fn, lambda p, t=t: p["target"] == t, **kw)
+        row.params = recs[0]["model"].get("params")
+        row.train_s = statistics.mean(r["timing_s"].get("train", 0.0) for r in recs)
+        rows.append(row)
+    rows.sort(key=lambda r: -r.mean)
+    best = rows[0]
+    for row in rows:
+        row.rank = 1 + sum(other.mean > row.mean for other in rows)
+        if row is best:
+            continue
+        a, b = preds[best.config_hash][0], preds[row.config_hash][0]
+        ids = [i for i in a if i in b]
+        if len(ids) < max(len(a), len(b)):
+            log.warning("%s: %s is compared with the best row on %d shared ids", task, row.label, len(ids))
+        if not ids:
+            row.p_vs_best, row.tied = None, False
+            continue
+        if any(a[i]["gold"] != b[i]["gold"] for i in ids):
+            raise BenchError(
+                f"{task}: runs {best.records[0]['run_id']} and {row.records[0]['run_id']} disagree on gold"
+            )
+        test = paired_bootstrap([a[i]["gold"] for i in ids], [a[i]["pred"] for i in ids], [b[i]["pred"] for i in ids],
+                                score_fn, **kw)  # fmt: skip
+        row.p_vs_best, row.tied = test.p_value, test.p_value >= ALPHA
+    targets = sorted({t for r in rows for t in r.per_target})
+    return Board(task, split, metric, targets, best.n_examples, rows)
+
+
+def build(db, tasks=None, split="test", metric=None, n_resamples=1000, seed=0) -> list[Board]:
+    """One Board per task (sorted by name) with rows ranked by mean score."""
+    by_task: dict[str, list] = {}
+    for r in store.runs(db):
+        if r["status"] == "complete" and (not tasks or r["task"] in tasks):
+            by_task.setdefault(r["task"], []).append(json.loads(r["record"]))
+    missing = [t for t in tasks or () if t not in by_task]
+    if missing:
+        raise BenchError(f"no runs of task(s) {', '.join(missing)} in {db}; recorded: {sorted(by_task) or 'none'}")
+    boards = []
+    for task, recs in sorted(by_task.items()):
+        if metric and any(metric not in r["metrics"][split]["pooled"] for r in recs):
+            msg = f"metric {metric!r} is not recorded for task {task!r} (its labels lack favor/against)"
+            if tasks:
+                raise BenchError(msg)
+            log.warning("%s; skipping it", msg)
+            continue
+        boards.append(_board(task, recs, split, metric, n_resamples, seed))
+    return boards
+
+
+def pct(v: float | None) -> str:
+    return "" if v is None else f"{100 * v:.1f}"
+
+
+def display_rows(board: Board) -> list[dict]:
+    """Rows of formatted cells (scores as percentages) for the terminal, Markdown and HTML tables."""
+    return [
+        {
+            "rank": r.rank,
+            "model": r.label,
+            "n": len(r.records),
+            "score": pct(r.mean) + ("" if r.std is None else f" ± {pct(r.std)}"),
+            "95% CI": f"[{pct(r.ci[0])}, {pct(r.ci[1])}]",
+            **{t: pct(r.per_target.get(t)) for t in board.targets},
+            "p vs best": "" if r.p_vs_best is None else f"{r.p_vs_best:.3f}",
+            "sig": "best" if r is board.best else ("*" if r.tied else ""),
+        }
+        for r in board.rows
+    ]
+
+
+def _title(b: Board) -> str:
+    return f"{b.task}: {b.metric} on {b.split} ({b.n_examples} examples)"
+
+
+def to_table(boards: list[Board]) -> str:
+    parts = []
+    for b in boards:
+        rows = display_rows(b)
+        parts.append(f"{_title(b)}\n{report.table(rows, list(rows[0]))}")
+    return "\n\n".join([*parts, LEGEND])
+
+
+def to_markdown(boards: list[Board]) -> str:
+    esc = lambda v: str(v).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    parts = []
+    for b in boards:
+        rows = display_rows(b)
+        cols = list(rows[0])
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(esc(r[c]) for c in cols) + " |" for r in rows]
+        parts.append(f"### {esc(_title(b))}\n\n" + "\n".join(lines))
+    return "\n\n".join([*parts, f"_{LEGEND}_"]) + "\n"
+
+
+def csv_rows(boards: list[Board]) -> list[dict]:
+    """Unformatted values (scores in [0, 1]); per-target columns are named target:<name>."""
+    out = []
+    for b in boards:
+        for r in b.rows:
+            row = {"task": b.task, "split": b.split, "metric": b.metric, "rank": r.rank, "model": r.model}
+            row |= {"config_hash": r.config_hash, "n": len(r.records), "n_examples": r.n_examples}
+            row |= {"seeds": ";".join(map(str, r.seeds)), "mean": r.mean, "std": "" if r.std is None else r.std}
+            row |= {"ci_low": r.ci[0], "ci_high": r.ci[1], "p_vs_best": "" if r.p_vs_best is None else r.p_vs_best}
+            row |= {"best": r is b.best, "tied_with_best": r.tied, "params": r.params, "train_s": r.train_s}
+            out.append(row | {f"target:{t}": v for t, v in r.per_target.items()})
+    return out
+
+
+def to_csv(boards: list[Board]) -> str:
+    rows = csv_rows(boards)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def render(boards: list[Board], fmt: str, db: str = "") -> str:
+    if fmt == "html":
+        from bench.leaderboard_html import render_html
+
+        return render_html(boards, db=db, legend=LEGEND)
+    return {"table": to_table, "markdown": to_markdown, "csv": to_csv}[fmt](boards)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", default=os.environ.get("BENCH_RESULTS_DB", "results/results.sqlite"))
+    ap.add_argument("--task", nargs="+", help="only these tasks (default: all recorded)")
+    ap.add_argument("--split", choices=("test", "dev"), default="test")
+    ap.add_argument("--metric", choices=METRICS, help="default: each task's main score")
+    ap.add_argument("--format", choices=("table", "markdown", "csv", "html"), default="table")
+    ap.add_argument("--out", help="write here instead of stdout")
+    ap.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    ap.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
+    args = ap.parse_args(argv)
+    try:
+        boards = build(args.db, args.task, args.split, args.metric, args.resamples, args.seed)
+        if not boards:
+            print(f"no runs recorded in {args.db}", file=sys.stderr)
+            return
+        text = render(boards, args.format, db=args.db)
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+if __name__ == "__main__":
+    main()

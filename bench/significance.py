@@ -1,0 +1,132 @@
+"""Bootstrap confidence intervals and paired bootstrap tests over test examples.
+
+Both resample example *indices* with replacement (``numpy.random.default_rng(seed)``), so a paired test scores the
+two systems on exactly the same resampled examples. ``score_fn(gold, pred) -> float`` is any metric; the ones
+below (``bench.metrics.f_avg``, ``macro_f1`` -- optionally ``functools.partial(macro_f1, labels=...)`` --
+and ``accuracy``) are recognised and computed for all resamples at once from per-label counts with numpy; any
+other callable is called once per resample.
+"""
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.metrics import precision_recall_fscore_support
+
+from bench.metrics import STANCE_POLES, f_avg
+
+ScoreFn = Callable[[list, list], float]
+_CHUNK = 250  # resamples scored per numpy batch: bounds memory at _CHUNK * n indices
+
+
+class CI(NamedTuple):
+    low: float
+    high: float
+    estimate: float  # the score on the original (not resampled) examples
+
+
+class Paired(NamedTuple):
+    diff: float  # score(pred_a) - score(pred_b) on the original examples
+    p_value: float  # two-sided
+    ci_low: float  # percentile bootstrap interval of the difference (95%)
+    ci_high: float
+
+
+def macro_f1(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] | None = None) -> float:
+    """Unweighted mean F1 over `labels` (default: every label seen in gold or pred), as in bench.metrics."""
+    _, _, f1, _ = precision_recall_fscore_support(gold, pred, labels=labels, average=None, zero_division=0)
+    return float(np.mean(f1)) if len(f1) else 0.0
+
+
+def accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:
+    return float(np.mean(np.asarray(gold) == np.asarray(pred))) if len(gold) else 0.0
+
+
+SCORES = {"f_avg": f_avg, "macro_f1": macro_f1, "accuracy": accuracy}
+
+
+def score_function(name: str, labels: Sequence[str] | None = None) -> ScoreFn:
+    """The score function for a metric name; macro-F1 over the task's full label set when `labels` is given."""
+    if name == "macro_f1" and labels is not None:
+        return functools.partial(macro_f1, labels=list(labels))
+    return SCORES[name]
+
+
+def _fast(score_fn, gold, preds) -> tuple[Callable, Callable] | None:
+    """(encode, score) for a known score: encode labels to int codes; score (B, n) code arrays -> (B,) scores."""
+    fn, kw = (score_fn.func, score_fn.keywords) if isinstance(score_fn, functools.partial) else (score_fn, {})
+    if fn is accuracy and not kw:
+        codes = {lab: i for i, lab in enumerate(sorted(set(gold).union(*map(set, preds))))}
+        return lambda labels: np.array([codes[lab] for lab in labels]), lambda g, p: (g == p).mean(axis=1)
+    if fn is f_avg and not kw:
+        scored = list(STANCE_POLES)
+    elif fn is macro_f1 and set(kw) == {"labels"} and kw["labels"] is not None:
+        scored = list(kw["labels"])  # labels=None means "labels present in this resample": left to sklearn
+    else:
+        return None
+    codes = {lab: i for i, lab in enumerate(scored)}
+
+    def score(g, p):
+        f1 = []
+        for k in range(len(scored)):
+            gk, pk = g == k, p == k
+            denom = gk.sum(axis=1) + pk.sum(axis=1)  # F1 = 2tp / (2tp + fp + fn); 0 when undefined, as sklearn
+            f1.append(np.divide(2 * (gk & pk).sum(axis=1), denom, out=np.zeros(len(g)), where=denom > 0))
+        return np.mean(f1, axis=0) if f1 else np.zeros(len(g))
+
+    return (lambda labels: np.array([codes.get(lab, -1) for lab in labels])), score
+
+
+def _index_chunks(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_resamples, _CHUNK):
+        yield rng.integers(0, n, size=(min(_CHUNK, n_resamples - start), n))
+
+
+def resampled_scores(gold, preds: Sequence[Sequence], score_fn: ScoreFn, n_resamples=1000, seed=0) -> np.ndarray:
+    """Scores of each prediction list on the same bootstrap resamples: array of shape (len(preds), n_resamples)."""
+    gold = list(gold)
+    n = len(gold)
+    if n == 0:
+        raise ValueError("cannot bootstrap an empty set of examples")
+    if any(len(p) != n for p in preds):
+        raise ValueError(f"predictions and gold differ in length ({[len(p) for p in preds]} vs {n})")
+    fast = _fast(score_fn, gold, preds)
+    if fast is not None:
+        encode, fast_score = fast
+        g_codes, p_codes = encode(gold), [encode(p) for p in preds]
+    else:
+        g_codes, p_codes = np.asarray(gold, dtype=object), [np.asarray(p, dtype=object) for p in preds]
+    out = np.empty((len(preds), n_resamples))
+    done = 0
+    for idx in _index_chunks(n, n_resamples, seed):
+        for j, p in enumerate(p_codes):
+            if fast is not None:
+                out[j, done : done + len(idx)] = fast_score(g_codes[idx], p[idx])
+            else:
+                out[j, done : done + len(idx)] = [score_fn(list(g_codes[i]), list(p[i])) for i in idx]
+        done += len(idx)
+    return out
+
+
+def bootstrap_ci(gold, pred, score_fn: ScoreFn, n_resamples=1000, seed=0, alpha=0.05) -> CI:
+    """Percentile bootstrap (1 - alpha) interval of score_fn over examples resampled with replacement."""
+    scores = resampled_scores(gold, [pred], score_fn, n_resamples, seed)[0]
+    low, high = np.quantile(scores, [alpha / 2, 1 - alpha / 2])
+    return CI(float(low), float(high), float(score_fn(list(gold), list(pred))))
+
+
+def paired_bootstrap(gold, pred_a, pred_b, score_fn: ScoreFn, n_resamples=1000, seed=0) -> Paired:
+    """Paired bootstrap test of score(a) - score(b): both systems scored on the same resampled indices.
+
+    Two-sided p-value by the shift method (Berg-Kirkpatrick et al. 2012; Koehn 2004): the bootstrap distribution
+    of the difference, centred on the observed difference, approximates its null distribution, so
+    p = (1 + #{|delta_b - delta| >= |delta|}) / (1 + n_resamples). Identical systems give delta = 0 and p = 1.
+    """
+    scores = resampled_scores(gold, [pred_a, pred_b], score_fn, n_resamples, seed)
+    deltas = scores[0] - scores[1]
+    diff = score_fn(list(gold), list(pred_a)) - score_fn(list(gold), list(pred_b))
+    extreme = int(np.sum(np.abs(deltas - diff) >= abs(diff) - 1e-12))
+    low, high = np.quantile(deltas, [0.025, 0.975])
+    return Paired(float(diff), (1 + extreme) / (1 + n_resamples), float(low), float(high))
