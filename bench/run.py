@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from bench import config, models, provenance, record, report, store
@@ -86,8 +87,6 @@ def run(cfg: DictConfig) -> dict:
         ]
     lap("evaluate")
     predictions_path = run_dir / "predictions.jsonl"
-    with open(predictions_path, "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(r) + "\n" for r in pred_rows)
     timing["total"] = round(time.perf_counter() - clock["start"], 3)
     overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
     rec = record.build(
@@ -102,6 +101,10 @@ def run(cfg: DictConfig) -> dict:
         timing=timing,
     )
     rec["record_path"] = str(run_dir / "run.json")
+    if os.environ.get("RANK", "0") != "0":  # torchrun / accelerate launch: every rank runs this, rank 0 records
+        return rec
+    with open(predictions_path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r) + "\n" for r in pred_rows)
     record.write_json_atomic(run_dir / "run.json", rec)
     store.insert(db, rec)
     if cfg.print_table:
@@ -117,6 +120,9 @@ def main(cfg: DictConfig) -> float:
         return run(cfg)["metrics"]["dev"]["main"]
     except BenchError as e:
         log.error("%s", e)
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            # the launcher marks this job failed, finishes the others, then reports it; a re-launch retries it
+            raise BenchError(str(e)) from None  # plain BenchError: pickles back from joblib/submitit workers
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
 

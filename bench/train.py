@@ -103,7 +103,9 @@ class FineTuner:
         self.trainer.compute_metrics = None  # dev-only; predict() serves other splits
         state = self.trainer.state
         if not self.cfg.train.save_checkpoints:
-            shutil.rmtree(self.run_dir / "checkpoints", ignore_errors=True)
+            self.trainer.accelerator.wait_for_everyone()  # torchrun / accelerate: no rank still reads a checkpoint
+            if self.trainer.is_world_process_zero():
+                shutil.rmtree(self.run_dir / "checkpoints", ignore_errors=True)
         return {
             "train_loss": out.training_loss,
             "steps": state.global_step,
