@@ -79,10 +79,22 @@ class TrainConfig:
 
 
 @dataclass
+class LoggerConfig:
+    """Experiment tracking of the final run record (`logger=mlflow` or `logger=tensorboard`; bench/tracking.py)."""
+
+    kind: str = MISSING  # mlflow | tensorboard
+    tracking_uri: str | None = None  # mlflow: sqlite:///path/mlflow.db, file:/path/mlruns or http(s)://server
+    artifact_location: str | None = None  # mlflow: where new experiments keep artifacts (None: next to a sqlite db)
+    log_dir: str | None = None  # tensorboard: event file folder
+    experiment: str = "stancebench"  # mlflow experiment name
+
+
+@dataclass
 class Config:
     task: TaskConfig = MISSING
     model: ModelConfig = MISSING
     train: TrainConfig = MISSING
+    logger: LoggerConfig | None = None  # None: no tracking beyond run.json and the results store
     seed: int = 42
     results_db: str = "results/results.sqlite"
     output_dir: str = MISSING
@@ -97,3 +109,4 @@ def register() -> None:
     cs.store(group="task", name="base_task", node=TaskConfig)
     cs.store(group="model", name="base_model", node=ModelConfig)
     cs.store(group="train", name="base_train", node=TrainConfig)
+    cs.store(group="logger", name="base_logger", node=LoggerConfig)

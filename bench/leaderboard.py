@@ -33,7 +33,7 @@ from bench.errors import BenchError
 from bench.significance import bootstrap_ci, paired_bootstrap, score_function
 
 log = logging.getLogger("bench")
-NOT_CONFIG = ("seed", "output_dir", "results_db", "print_table")
+NOT_CONFIG = ("seed", "output_dir", "results_db", "print_table", "logger", "force", "tags")
 METRICS = ("f_avg", "macro_f1", "accuracy")
 ALPHA = 0.05
 LEGEND = (

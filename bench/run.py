@@ -12,7 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from bench import config, models, provenance, record, report, store
+from bench import config, models, provenance, record, report, store, tracking
 from bench.data import load_task, subsample
 from bench.errors import BenchError
 from bench.metrics import score_split
@@ -58,6 +58,7 @@ def run(cfg: DictConfig) -> dict:
     run_dir = Path(cfg.output_dir)
     db = Path(cfg.results_db)
     _check_writable(run_dir, db.parent)
+    tracking.check(cfg.logger)
     set_seed(cfg.seed)
     data = load_task(cfg.task)
     if (done := _recorded(cfg, data.checksums)) is not None:
@@ -107,6 +108,7 @@ def run(cfg: DictConfig) -> dict:
         f.writelines(json.dumps(r) + "\n" for r in pred_rows)
     record.write_json_atomic(run_dir / "run.json", rec)
     store.insert(db, rec)
+    tracking.log_run(cfg.logger, rec)  # logger=mlflow / tensorboard: a copy of the stored record
     if cfg.print_table:
         print(f"\n{cfg.task.name} / {cfg.model.name} / seed {cfg.seed}  (main score: {cfg.task.main_score})")
         print(report.table(report.split_rows(metrics), ["split", "target", "n", "f_avg", "macro_f1", "accuracy"]))

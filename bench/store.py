@@ -34,32 +34,54 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return con
 
 
+def _row(record: dict) -> tuple:
+    return (
+        record["run_id"],
+        record["fingerprint"],
+        record["created_at"],
+        record["task"]["name"],
+        record["model"]["name"],
+        record["seed"],
+        record["main_score"],
+        record["metrics"]["dev"]["main"],
+        record["metrics"]["test"]["main"],
+        record["status"],
+        record["timing_s"]["total"],
+        record["git"]["commit"],
+        record["record_path"],
+        json.dumps(record),
+    )
+
+
+INSERT = "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+
 def insert(path: str | Path, record: dict) -> None:
     """Append one run; the row appears whole or not at all."""
     con = connect(path)
     try:
         with con:
-            con.execute(
-                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record["run_id"],
-                    record["fingerprint"],
-                    record["created_at"],
-                    record["task"]["name"],
-                    record["model"]["name"],
-                    record["seed"],
-                    record["main_score"],
-                    record["metrics"]["dev"]["main"],
-                    record["metrics"]["test"]["main"],
-                    record["status"],
-                    record["timing_s"]["total"],
-                    record["git"]["commit"],
-                    record["record_path"],
-                    json.dumps(record),
-                ),
-            )
+            con.execute(INSERT, _row(record))
     finally:
         con.close()
+
+
+def insert_new(path: str | Path, records: list[dict]) -> tuple[int, int]:
+    """Insert the records whose run_id is not in the store yet, all in one transaction: (inserted, skipped)."""
+    con = connect(path)
+    try:
+        with con:
+            con.execute("BEGIN IMMEDIATE")  # no other writer between the look-up and the inserts
+            seen = {r[0] for r in con.execute("SELECT run_id FROM runs")}
+            new = []
+            for rec in records:
+                if rec["run_id"] not in seen:
+                    seen.add(rec["run_id"])
+                    new.append(_row(rec))
+            con.executemany(INSERT, new)
+    finally:
+        con.close()
+    return len(new), len(records) - len(new)
 
 
 def runs(path: str | Path, task: str | None = None) -> list[dict]:
