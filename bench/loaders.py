@@ -233,3 +233,50 @@ def _geostance_texts(task, labels_path: Path) -> dict[str, str]:
                 fix="restore the local copy under BENCH_DATA_DIR or remove the label",
             )
     return texts
+
+
+def mark_target(sentence: str, start: int, end: int, mention: str, opening: str, closing: str) -> str | None:
+    """The sentence with markers around sentence[start:end], or None if that span is not the mention."""
+    if not (0 <= start < end <= len(sentence)) or sentence[start:end] != mention:
+        return None
+    return f"{sentence[:start]}{opening} {mention} {closing}{sentence[end:]}"
+
+
+@reader("newsmtsc")
+def read_newsmtsc(folder: Path, task, split: str) -> Iterator[dict]:
+    """NewsMTSC (Hugging Face layout): <split>.jsonl, one target mention per row with its character span.
+
+    The input marks the mention inside the sentence (`... [TGT] Cruz [/TGT] came in third ...`) and, with
+    `extra.prefix_mention` (default true), also names it first (`Cruz | ...`), so it survives head truncation.
+    The mention is an open vocabulary, so it is not a task target: the task is single-label (target None)
+    and the mention and span are kept in `meta`.
+    """
+    extra = task.extra or {}
+    opening, closing = extra.get("marker_open", "[TGT]"), extra.get("marker_close", "[/TGT]")
+    prefix = extra.get("prefix_mention", True)
+    path = folder / f"{task.splits[split]}.jsonl"
+    for n, rec in jsonl_records(path):
+        sentence = field_of(rec, "sentence", path, n)
+        mention = field_of(rec, "mention", path, n)
+        try:
+            start, end = int(rec.get("from")), int(rec.get("to"))
+        except (TypeError, ValueError):
+            raise DataError(
+                path, "fields 'from' and 'to' must be integer character offsets", line=n, fix="fix that record"
+            ) from None
+        marked = mark_target(sentence, start, end, mention, opening, closing)
+        if marked is None:
+            raise DataError(
+                path,
+                f"span {start}:{end} of the sentence is {sentence[start:end]!r}, not the mention {mention!r}",
+                line=n,
+                fix="fix 'from'/'to' (0-based, end exclusive) or the mention",
+            )
+        yield {
+            "id": field_of(rec, "id", path, n),
+            "text": f"{mention} | {marked}" if prefix else marked,
+            "target": None,
+            "label": field_of(rec, "polarity", path, n),
+            "where": (str(path), n),
+            "meta": {"mention": mention, "span": [start, end]},
+        }
