@@ -75,6 +75,7 @@ class TrainConfig:
     num_threads: int | None = None
     max_train_examples: int | None = None  # subsample for smoke tests (deterministic)
     max_eval_examples: int | None = None
+    save_model: bool = False  # keep the best model in <run dir>/model for `python -m bench.predict`
     save_checkpoints: bool = False  # keep the best checkpoint in the run directory
 
 
@@ -110,3 +111,23 @@ def register() -> None:
     cs.store(group="model", name="base_model", node=ModelConfig)
     cs.store(group="train", name="base_train", node=TrainConfig)
     cs.store(group="logger", name="base_logger", node=LoggerConfig)
+
+
+CHOICES = {
+    ("task", "main_score"): ("f_avg", "macro_f1", "accuracy"),
+    ("task", "overlap"): ("drop", "keep", "error"),
+    ("model", "kind"): ("transformer", "majority", "tfidf_svm"),
+    ("train", "precision"): ("fp32", "bf16", "fp16"),
+    ("train", "class_weights"): ("balanced", "none"),
+}
+
+
+def check_choices(cfg) -> None:
+    """Options that take one of a few values (the schema types them as str): fail before anything runs."""
+    from bench.encoding import STRATEGIES
+    from bench.errors import BenchError
+
+    for (group, key), allowed in {**CHOICES, ("train", "long_document"): STRATEGIES}.items():
+        value = cfg[group][key]
+        if value not in allowed:
+            raise BenchError(f"{group}.{key}={value!r} is not an option; use one of {list(allowed)}")

@@ -24,8 +24,28 @@ def _normalise(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+OVERLAP = ("drop", "keep", "error")
+
+
+def _check_strings(rec: dict, path, line) -> None:
+    """Every field a reader yields for the model is one string that UTF-8 can encode (no lone surrogates)."""
+    for key in ("id", "text", "label") + (("target",) if rec.get("target") is not None else ()):
+        value = rec.get(key)
+        if not isinstance(value, str):
+            raise DataError(
+                path, f"field {key!r} is {type(value).__name__}, not text", line=line, fix="write it as a string"
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DataError(
+                path, f"field {key!r} holds an unpaired surrogate", line=line, fix="re-save the file as valid UTF-8"
+            ) from None
+
+
 def _validate(task, rec: dict) -> dict:
     path, line = rec["where"]
+    _check_strings(rec, path, line)
     raw = rec["label"]
     label = task.label_map.get(raw, raw)
     if label not in task.labels:
@@ -52,6 +72,7 @@ def _validate(task, rec: dict) -> dict:
         "target": rec["target"],
         "label": label,
         "meta": rec.get("meta", {}),
+        "where": (path, line),
     }
 
 
@@ -59,6 +80,8 @@ def load_task(task) -> TaskData:
     """Read, validate and de-overlap every split of a task."""
     if task.loader not in loaders.READERS:
         raise BenchError(f"task {task.name!r}: unknown loader {task.loader!r}; known: {sorted(loaders.READERS)}")
+    if task.overlap not in OVERLAP:
+        raise BenchError(f"task.overlap={task.overlap!r} is unknown; use one of {list(OVERLAP)}")
     folder = sources.task_dir(task)
     sums = sources.checksums(task, folder)
     read = loaders.READERS[task.loader]
@@ -66,26 +89,42 @@ def load_task(task) -> TaskData:
     report = {}
     for s, examples in splits.items():
         if not examples:
-            raise BenchError(f"task {task.name!r}: split {s!r} has no examples; check the task's splits mapping")
-        ids = [e["id"] for e in examples]
-        if len(ids) != len(set(ids)):
-            dup = next(i for i in ids if ids.count(i) > 1)
-            raise BenchError(f"task {task.name!r}: duplicate example id {dup!r} in split {s!r}")
+            raise BenchError(
+                f"task {task.name!r}: split {s!r} has no examples in {folder}; check the task's splits mapping"
+            )
+        first: dict[str, tuple] = {}
+        for e in examples:
+            if e["id"] in first:
+                path, line = e["where"]
+                raise DataError(
+                    path,
+                    f"duplicate example id {e['id']!r} in split {s!r} (first at line {first[e['id']][1]})",
+                    line=line,
+                    fix="give every record its own id",
+                )
+            first[e["id"]] = e["where"]
         texts = [_normalise(e["text"]) for e in {e["group"]: e for e in examples}.values()]
         report[f"{s}_texts"] = len(texts)
         report[f"{s}_duplicate_texts"] = len(texts) - len(set(texts))
         if task.target_field is not None:
             missing = set(task.targets) - {e["target"] for e in examples}
             if missing:
-                raise BenchError(f"task {task.name!r}: targets {sorted(missing)} have no examples in split {s!r}")
+                raise DataError(
+                    examples[0]["where"][0],
+                    f"targets {sorted(missing)} of task {task.name!r} have no examples in split {s!r}",
+                    fix="remove them from the task's targets or add labelled examples",
+                )
     train_texts = {_normalise(e["text"]) for e in splits["train"]}
     for s in ("dev", "test"):
         overlap = [e for e in splits[s] if _normalise(e["text"]) in train_texts]
         report[f"{s}_overlap_with_train"] = len({e["group"] for e in overlap})
         if overlap and task.overlap == "error":
-            raise BenchError(
-                f"task {task.name!r}: {len(overlap)} {s} examples repeat a train text "
-                "(task.overlap=error); set task.overlap=drop to remove them"
+            path, line = overlap[0]["where"]
+            raise DataError(
+                path,
+                f"{len(overlap)} {s} examples of task {task.name!r} repeat a train text (task.overlap=error)",
+                line=line,
+                fix="set task.overlap=drop to remove them",
             )
         if overlap and task.overlap == "drop":
             splits[s] = [e for e in splits[s] if _normalise(e["text"]) not in train_texts]

@@ -55,6 +55,9 @@ def field_of(rec: dict, key: str, path: Path, line: int) -> str:
     value = rec.get(key)
     if value is None:
         raise DataError(path, f"missing field {key!r}", line=line, fix=f"add {key!r} to every record")
+    if isinstance(value, list | dict):
+        kind = "list" if isinstance(value, list) else "object"
+        raise DataError(path, f"field {key!r} is a JSON {kind}, not text", line=line, fix="write it as a string")
     return str(value)
 
 
@@ -67,7 +70,7 @@ def read_jsonl_wide(folder: Path, task, split: str) -> Iterator[dict]:
             continue
         text = field_of(rec, task.text_field, path, n)
         if rec.get("headline"):
-            text = f"{rec['headline']}\n\n{text}"
+            text = f"{field_of(rec, 'headline', path, n)}\n\n{text}"
         rid = field_of(rec, "id", path, n)
         where = (str(path), n)
         if task.target_field is None:
@@ -95,7 +98,7 @@ def read_ruw(folder: Path, task, split: str) -> Iterator[dict]:
     """RUW CSVs: Tweet, Target 1, Stance 1, Target 2, Stance 2 (cp1252, not UTF-8)."""
     path = folder / f"raw_{task.splits[split]}_Russia_Ukraine.csv"
     rows = csv.DictReader(read_text(path, encoding="cp1252").splitlines())
-    for n, row in enumerate(rows, 2):
+    for n, row in _csv_rows(rows, path):
         text = field_of(row, "Tweet", path, n)
         for k in (1, 2):
             target = field_of(row, f"Target {k}", path, n).strip().lower()
@@ -107,6 +110,16 @@ def read_ruw(folder: Path, task, split: str) -> Iterator[dict]:
                 "label": field_of(row, f"Stance {k}", path, n).strip(),
                 "where": (str(path), n),
             }
+
+
+def _csv_rows(rows: csv.DictReader, path: Path) -> Iterator[tuple[int, dict]]:
+    """(line, row) from a CSV reader; a malformed row is a DataError naming its line, not a csv.Error."""
+    n = 1
+    try:
+        for n, row in enumerate(rows, 2):  # noqa: B007 (n names the failing line below)
+            yield n, row
+    except csv.Error as e:
+        raise DataError(path, f"malformed CSV ({e})", line=n + 1, fix="fix the quoting of that row") from None
 
 
 @reader("tweeteval")
@@ -134,14 +147,25 @@ def read_tweeteval(folder: Path, task, split: str) -> Iterator[dict]:
 
 
 def _allsides_text(local: Path) -> str:
-    rec = json.loads(read_text(local))
-    # the public per-article JSON keeps the original text in content_original; the local bundle in text
-    return rec.get("content_original", rec.get("text", ""))
+    try:
+        rec = json.loads(read_text(local))
+        # the public per-article JSON keeps the original text in content_original; the local bundle in text
+        text = rec.get("content_original", rec.get("text", ""))
+    except (ValueError, AttributeError):
+        raise DataError(local, "is not an article JSON object", fix="re-fetch the pinned revision") from None
+    if not isinstance(text, str):
+        raise DataError(local, "field 'content_original' is not text", fix="re-fetch the pinned revision")
+    return text
 
 
 def _crisis_text(local: Path) -> str:
-    sents = sorted(json.loads(read_text(local))["sentences"], key=lambda s: s["position_in_article"])
-    return "\n".join(s["content"] for s in sents)
+    try:
+        sents = sorted(json.loads(read_text(local))["sentences"], key=lambda s: s["position_in_article"])
+        return "\n".join(s["content"] for s in sents)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise DataError(
+            local, "is not an article JSON with sentences (content, position_in_article)", fix="re-fetch it"
+        ) from None
 
 
 @reader("geostance")
@@ -157,6 +181,8 @@ def read_geostance(folder: Path, task, split: str) -> Iterator[dict]:
         aid = field_of(rec, "id", labels_path, n)
         text = texts[aid]
         expected = field_of(rec, "text_sha256", labels_path, n)
+        if len(expected) != 64 or not set(expected) <= set("0123456789abcdef"):
+            raise DataError(labels_path, "field 'text_sha256' is not a SHA-256 hex digest", line=n)
         got = sources.sha256_text(text)
         if got != expected:
             raise DataError(

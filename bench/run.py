@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from bench import config, models, provenance, record, report, store, tracking
+from bench import checkpoints, config, models, provenance, record, report, store, tracking
 from bench.data import load_task, subsample
 from bench.errors import BenchError
 from bench.metrics import score_split
@@ -21,18 +22,32 @@ log = logging.getLogger("bench")
 config.register()
 
 
+MIN_FREE_BYTES = 200 * 1024**2  # checkpoints, predictions and the store row need room; fail before training
+
+
 def _check_writable(*paths: Path) -> None:
+    """Each folder exists (or can be made), is writable and has MIN_FREE_BYTES free, or one clear BenchError."""
     for p in paths:
-        p.mkdir(parents=True, exist_ok=True)
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise BenchError(f"cannot create output folder {p} ({e.strerror}); choose another folder") from None
         if not os.access(p, os.W_OK):
-            raise BenchError(f"output folder {p} is not writable; choose another with hydra.run.dir=...")
+            raise BenchError(
+                f"output folder {p} is not writable; choose another with hydra.run.dir=... or results_db=..."
+            )
+        free = shutil.disk_usage(p).free
+        if free < MIN_FREE_BYTES:
+            raise BenchError(
+                f"output folder {p} has only {free // 1024**2} MB free (at least {MIN_FREE_BYTES // 1024**2} MB "
+                "needed); free some space or choose another folder"
+            )
 
 
-def _recorded(cfg: DictConfig, checksums: dict) -> dict | None:
-    """The stored record of a complete run with this run's fingerprint (None if absent or force=true)."""
+def _recorded(cfg: DictConfig, fp: str) -> dict | None:
+    """The stored record of a complete run with this fingerprint (None if absent or force=true)."""
     if cfg.force:
         return None
-    fp = record.fingerprint(cfg, checksums, provenance.git_state()["commit"])
     rec = store.find_complete(cfg.results_db, fp)
     if rec is not None:
         log.info("skip: already recorded as run %s (fingerprint %s); force=true re-runs", rec["run_id"], fp[:8])
@@ -55,18 +70,21 @@ def run(cfg: DictConfig) -> dict:
         timing[name] = round(now - clock.get("last", clock["start"]), 3)
         clock["last"] = now
 
+    config.check_choices(cfg)
     run_dir = Path(cfg.output_dir)
     db = Path(cfg.results_db)
     _check_writable(run_dir, db.parent)
     tracking.check(cfg.logger)
     set_seed(cfg.seed)
     data = load_task(cfg.task)
-    if (done := _recorded(cfg, data.checksums)) is not None:
+    fp = record.fingerprint(cfg, data.checksums, provenance.git_state()["commit"])
+    if (done := _recorded(cfg, fp)) is not None:
         return done
+    ckpt_dir = checkpoints.folder(db, fp)  # a killed launch of this run left its checkpoints here: resume
     train = subsample(data.splits["train"], cfg.train.max_train_examples, cfg.seed)
     evals = {s: subsample(data.splits[s], cfg.train.max_eval_examples, cfg.seed) for s in ("dev", "test")}
     lap("data")
-    clf = models.build(cfg, run_dir)
+    clf = models.build(cfg, run_dir, checkpoint_dir=ckpt_dir)
     lap("model_load")
     fit_info = clf.fit(train, evals["dev"])
     lap("train")
@@ -108,6 +126,7 @@ def run(cfg: DictConfig) -> dict:
         f.writelines(json.dumps(r) + "\n" for r in pred_rows)
     record.write_json_atomic(run_dir / "run.json", rec)
     store.insert(db, rec)
+    checkpoints.finish(ckpt_dir, run_dir, keep=cfg.train.save_checkpoints)
     tracking.log_run(cfg.logger, rec)  # logger=mlflow / tensorboard: a copy of the stored record
     if cfg.print_table:
         print(f"\n{cfg.task.name} / {cfg.model.name} / seed {cfg.seed}  (main score: {cfg.task.main_score})")

@@ -2,7 +2,11 @@
 
 import hashlib
 import os
+import shutil
+import stat
+import tarfile
 import urllib.request
+import zipfile
 from pathlib import Path
 
 from bench.errors import BenchError, DataError
@@ -32,6 +36,64 @@ def safe_join(base: Path, relative: str) -> Path:
     if not target.is_relative_to(base.resolve()):
         raise BenchError(f"path {relative!r} escapes {base}; data file names must stay inside their folder")
     return target
+
+
+MAX_EXTRACT_BYTES = 4 * 1024**3
+
+
+def _archive_members(path: Path) -> list[tuple[str, str, int]]:
+    """(name, kind, size) of every member: kind is file, dir or link (symlink, hard link, device: refused)."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            out = []
+            for info in zf.infolist():
+                mode = info.external_attr >> 16
+                kind = "dir" if info.is_dir() else "link" if stat.S_ISLNK(mode) else "file"
+                out.append((info.filename, kind, info.file_size))
+            return out
+    try:
+        with tarfile.open(path) as tf:
+            return [(m.name, "dir" if m.isdir() else "file" if m.isfile() else "link", m.size) for m in tf]
+    except tarfile.TarError as e:
+        raise DataError(path, f"is not a zip or tar archive ({e})", fix="re-download it") from None
+
+
+def extract_archive(path: Path, dest: Path, max_bytes: int = MAX_EXTRACT_BYTES) -> list[Path]:
+    """Unpack a zip or tar archive into dest, checking every member first: nothing is written unless no member
+    has an absolute name, escapes dest with `..`, is a link or device, and the total size is under max_bytes."""
+    path, dest = Path(path), Path(dest)
+    members = _archive_members(path)
+    total = 0
+    for name, kind, size in members:
+        if kind == "link":
+            raise DataError(path, f"member {name!r} is a link or special file", fix="archives may hold files only")
+        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+            raise DataError(path, f"member {name!r} has an absolute path", fix="archives may hold relative paths only")
+        try:
+            safe_join(dest, name)
+        except BenchError:
+            raise DataError(path, f"member {name!r} escapes the extraction folder {dest}") from None
+        total += size
+    if total > max_bytes:
+        raise DataError(path, f"unpacks to {total} bytes, more than the {max_bytes} allowed")
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                target = safe_join(dest, info.filename)
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out)
+                written.append(target)
+    else:
+        with tarfile.open(path) as tf:
+            tf.extractall(dest, filter="data")  # the stdlib's own checks on top of the ones above
+            written = [safe_join(dest, m.name) for m in tf if m.isfile()]
+    return written
 
 
 def _download(url: str, dest: Path) -> None:

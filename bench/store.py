@@ -109,3 +109,15 @@ def find_complete(path: str | Path, fingerprint: str) -> dict | None:
     finally:
         con.close()
     return json.loads(row[0]) if row else None
+
+
+def get(path: str | Path, run_id: str) -> dict | None:
+    """The full record of one run, or None if the store does not hold it."""
+    if not Path(path).exists():
+        return None
+    con = connect(path)
+    try:
+        row = con.execute("SELECT record FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    finally:
+        con.close()
+    return json.loads(row[0]) if row else None

