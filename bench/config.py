@@ -1,6 +1,7 @@
 """Typed config schemas, registered with Hydra so that a misspelt key fails loudly."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -69,7 +70,8 @@ class TrainConfig:
     early_stopping_patience: int = 2
     group_by_length: bool = True
     class_weights: str = "balanced"  # balanced (inverse label frequency in train) | none
-    long_document: str = "head"  # how articles longer than max_length are cut: head
+    # how articles longer than max_length are read: head | head_tail | chunks_mean | chunks_max | target_sentences
+    long_document: str = "head"
     precision: str = "fp32"  # fp32 | bf16 | fp16
     torch_compile: bool = False
     num_threads: int | None = None
@@ -102,6 +104,8 @@ class Config:
     print_table: bool = True
     force: bool = False  # re-run even if a complete run with the same fingerprint is already recorded
     tags: list[str] = field(default_factory=list)
+    # also score on this task's test set (shared targets, mapped labels) as metrics["cross:<task>"]; bench/cross.py
+    eval_task: str | None = None
 
 
 def register() -> None:
@@ -120,6 +124,27 @@ CHOICES = {
     ("train", "precision"): ("fp32", "bf16", "fp16"),
     ("train", "class_weights"): ("balanced", "none"),
 }
+
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+def compose_task(name: str):
+    """The task config `name`, composed and checked against the schema exactly as `task=<name>` would be."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import MissingConfigException
+
+    from bench.errors import BenchError
+
+    try:
+        if GlobalHydra.instance().is_initialized():  # inside @hydra.main: the run's own config search path
+            return compose(config_name="config", overrides=[f"task={name}"]).task
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            return compose(config_name="config", overrides=[f"task={name}"]).task
+    except MissingConfigException:
+        known = sorted(p.stem for p in (CONFIG_DIR / "task").glob("*.yaml"))
+        raise BenchError(f"eval_task={name!r} is not a task; use one of {known}") from None
 
 
 def check_choices(cfg) -> None:

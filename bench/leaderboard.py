@@ -4,7 +4,7 @@
 [--format table|markdown|csv|html] [--out FILE]`
 
 One row per model configuration: runs are grouped by task, model name and a hash of the resolved config without
-seed, output_dir, results_db and print_table. For each row:
+seed, output_dir, results_db, print_table and eval_task. For each row:
 
 * score: mean ± sample std of the metric over the row's runs (seeds), n = number of runs;
 * 95% CI: percentile bootstrap over the split's examples (1000 resamples of example indices), computed for each
@@ -33,7 +33,7 @@ from bench.errors import BenchError
 from bench.significance import bootstrap_ci, paired_bootstrap, score_function
 
 log = logging.getLogger("bench")
-NOT_CONFIG = ("seed", "output_dir", "results_db", "print_table", "logger", "force", "tags")
+NOT_CONFIG = ("seed", "output_dir", "results_db", "print_table", "logger", "force", "tags", "eval_task")
 METRICS = ("f_avg", "macro_f1", "accuracy")
 ALPHA = 0.05
 LEGEND = (

@@ -12,10 +12,11 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from bench import importers, report, store
-from bench.encoding import encode
+from bench.encoding import aggregate, encode, softmax
 from bench.errors import BenchError
 
 
@@ -45,17 +46,18 @@ def predict(record: dict, paths: list[str], batch_size: int = 32) -> list[dict]:
     has_target = cfg["task"]["target_field"] is not None
     examples = importers.as_examples(importers.import_articles(*paths), cfg["task"]["targets"] if has_target else None)
     batch = {"text": [e["text"] for e in examples], "target": [e["target"] or "" for e in examples]}
-    enc = encode(tokenizer, batch, cfg["model"]["max_length"], cfg["train"]["long_document"], has_target)
-    features = [{k: enc[k][i] for k in enc} for i in range(len(examples))]
-    order = sorted(range(len(examples)), key=lambda i: len(features[i]["input_ids"]))  # less padding per batch
+    strategy = cfg["train"]["long_document"]
+    enc = encode(tokenizer, batch, cfg["model"]["max_length"], strategy, has_target)
+    rows = enc.pop("example")  # the article and target of each input (several per pair for chunks_*)
+    features = [{k: enc[k][i] for k in enc} for i in range(len(rows))]
+    order = sorted(range(len(features)), key=lambda i: len(features[i]["input_ids"]))  # less padding per batch
     collate = DataCollatorWithPadding(tokenizer)
-    probs = [None] * len(examples)
+    logits = np.zeros((len(features), len(labels)), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            out = torch.softmax(model(**collate([features[i] for i in idx])).logits.float(), dim=-1)
-            for i, p in zip(idx, out.tolist(), strict=True):
-                probs[i] = p
+            logits[idx] = model(**collate([features[i] for i in idx])).logits.float().numpy()
+    probs = softmax(aggregate(logits, rows, len(examples), strategy).astype(np.float64)).tolist()
     return [
         {
             "id": e["group"],

@@ -22,6 +22,8 @@ def fingerprint(cfg, checksums: dict[str, str], code_version: str | None) -> str
         "data": checksums,
         "code": code_version,
     }
+    if cfg.get("eval_task"):  # absent otherwise: runs without cross-dataset evaluation keep their fingerprint
+        body["eval_task"] = cfg.eval_task
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -30,7 +32,7 @@ def new_run_id(cfg) -> str:
     return f"{cfg.task.name}-{cfg.model.name}-s{cfg.seed}-{stamp}-{uuid.uuid4().hex[:6]}"
 
 
-def build(cfg, *, run_id, overrides, data, model_info, fit_info, metrics, predictions_path, timing) -> dict:
+def build(cfg, *, run_id, overrides, data, model_info, fit_info, metrics, predictions_path, timing, cost=None) -> dict:
     git = provenance.git_state()
     return {
         "run_id": run_id,
@@ -51,6 +53,7 @@ def build(cfg, *, run_id, overrides, data, model_info, fit_info, metrics, predic
         "packages": provenance.package_versions(),
         "hardware": provenance.hardware(),
         "timing_s": timing,
+        "cost": cost or {},  # per phase: examples, model inputs, non-padding tokens, wall seconds
     }
 
 

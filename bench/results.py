@@ -1,6 +1,8 @@
 """List recorded runs, summarise them per task and model, or move them between stores as JSONL.
 
 python -m bench.results [--task ruw] [--summary]
+python -m bench.results --cross [--model tfidf_svm]      # train task x eval task matrix of test main scores
+python -m bench.results --cost [--task geostance]        # per long-document strategy: scores, tokens, seconds
 python -m bench.results export --out runs.jsonl [--task ruw]
 python -m bench.results import runs.jsonl
 """
@@ -57,12 +59,72 @@ def summary(db: str, task: str | None = None) -> list[dict]:
     return out
 
 
+def _records(db: str, task: str | None = None, model: str | None = None) -> list[dict]:
+    return [json.loads(r["record"]) for r in store.runs(db, task) if model is None or r["model"] == model]
+
+
+def cross_matrix(db: str, model: str | None = None) -> list[dict]:
+    """One row per (train task, model) with a cross-dataset evaluation: the mean test main score over its runs
+    on each eval task (the eval task's main score), the in-domain test score on the diagonal."""
+    cells: dict = {}
+    for rec in _records(db, model=model):
+        key = (rec["task"]["name"], rec["model"]["name"])
+        row = cells.setdefault(key, {})
+        row.setdefault(key[0], []).append(rec["metrics"]["test"]["main"])
+        for split, m in rec["metrics"].items():
+            if split.startswith("cross:"):
+                row.setdefault(split.removeprefix("cross:"), []).append(m["main"])
+    cells = {k: v for k, v in cells.items() if len(v) > 1}  # only (task, model) pairs evaluated elsewhere too
+    tasks = sorted({t for k, v in cells.items() for t in [k[0], *v]})
+    return [
+        {"train \\ eval": train, "model": m, **{t: statistics.mean(v[t]) if t in v else None for t in tasks}}
+        for (train, m), v in sorted(cells.items())
+    ]
+
+
+def cost(db: str, task: str | None = None) -> list[dict]:
+    """One row per (task, model, long-document strategy): test scores and what the runs cost (means over runs)."""
+    groups: dict = {}
+    for rec in _records(db, task):
+        key = (rec["task"]["name"], rec["model"]["name"], rec["config"]["train"]["long_document"])
+        groups.setdefault(key, []).append(rec)
+
+    def mean(values, seconds=False):  # as int or text: the table prints floats as percentages
+        values = [v for v in values if v is not None]
+        if not values:
+            return None
+        return f"{statistics.mean(values):.1f}" if seconds else round(statistics.mean(values))
+
+    out = []
+    for (task_name, model, strategy), recs in sorted(groups.items()):
+        c = [r.get("cost", {}) for r in recs]
+        out.append(
+            {
+                "task": task_name,
+                "model": model,
+                "long_document": strategy,
+                "runs": len(recs),
+                "test": statistics.mean(r["metrics"]["test"]["main"] for r in recs),
+                "test_acc": statistics.mean(r["metrics"]["test"]["pooled"]["accuracy"] for r in recs),
+                "train_tokens": mean(x.get("train", {}).get("tokens") for x in c),
+                "test_inputs": mean(x.get("test", {}).get("inputs") for x in c),
+                "test_tokens": mean(x.get("test", {}).get("tokens") for x in c),
+                "train_s": mean((r["timing_s"].get("train") for r in recs), seconds=True),
+                "test_s": mean((x.get("test", {}).get("wall_s") for x in c), seconds=True),
+            }
+        )
+    return out
+
+
 def main(argv=None) -> None:
     db_default = os.environ.get("BENCH_RESULTS_DB", "results/results.sqlite")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default=db_default, help="results store (default: $BENCH_RESULTS_DB or %(default)s)")
     ap.add_argument("--task")
     ap.add_argument("--summary", action="store_true", help="mean and std over seeds per task and model")
+    ap.add_argument("--cross", action="store_true", help="train task x eval task matrix (runs with eval_task=...)")
+    ap.add_argument("--model", help="with --cross: only this model")
+    ap.add_argument("--cost", action="store_true", help="scores and cost per long-document strategy")
     sub = ap.add_subparsers(dest="command", metavar="{export,import}")
     ex = sub.add_parser("export", help="write every run record to a JSONL file, one per line")
     ex.add_argument("--out", required=True, help="JSONL file to write")
@@ -84,9 +146,14 @@ def main(argv=None) -> None:
             sys.exit(2)
         print(f"imported {imported} runs into {args.db}; skipped {skipped} already there (same run_id)")
         return
-    table_rows = summary(args.db, args.task) if args.summary else rows(args.db, args.task)
+    if args.cross:
+        table_rows = cross_matrix(args.db, args.model)
+    elif args.cost:
+        table_rows = cost(args.db, args.task)
+    else:
+        table_rows = summary(args.db, args.task) if args.summary else rows(args.db, args.task)
     if not table_rows:
-        print(f"no runs recorded in {args.db}")
+        print(f"no runs {'with eval_task ' if args.cross else ''}recorded in {args.db}")
         return
     columns = list(dict.fromkeys(k for r in table_rows for k in r))
     print(report.table(table_rows, columns))

@@ -13,7 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from bench import checkpoints, config, models, provenance, record, report, store, tracking
+from bench import checkpoints, config, cross, models, provenance, record, report, store, tracking
 from bench.data import load_task, subsample
 from bench.errors import BenchError
 from bench.metrics import score_split
@@ -77,22 +77,34 @@ def run(cfg: DictConfig) -> dict:
     tracking.check(cfg.logger)
     set_seed(cfg.seed)
     data = load_task(cfg.task)
+    cross_task = cross.load(cfg)  # eval_task=...: another task's test set, read (and checked) before training
+    if cross_task is not None:
+        data.checksums = {**data.checksums, **cross_task.checksums}
     fp = record.fingerprint(cfg, data.checksums, provenance.git_state()["commit"])
     if (done := _recorded(cfg, fp)) is not None:
         return done
     ckpt_dir = checkpoints.folder(db, fp)  # a killed launch of this run left its checkpoints here: resume
     train = subsample(data.splits["train"], cfg.train.max_train_examples, cfg.seed)
     evals = {s: subsample(data.splits[s], cfg.train.max_eval_examples, cfg.seed) for s in ("dev", "test")}
+    if cross_task is not None:
+        evals[cross_task.split] = cross_task.examples
     lap("data")
     clf = models.build(cfg, run_dir, checkpoint_dir=ckpt_dir)
     lap("model_load")
     fit_info = clf.fit(train, evals["dev"])
     lap("train")
+    cost = {"train": {"examples": len(train), "wall_s": timing["train"], **_tokens(fit_info)}}
     metrics, pred_rows = {}, []
     labels = list(cfg.task.labels)
     for split, examples in evals.items():
+        start = time.perf_counter()
         pred, probs = clf.predict(examples)
-        metrics[split] = score_split(examples, pred, labels, cfg.task.main_score)
+        cost[split] = {"examples": len(examples), "wall_s": round(time.perf_counter() - start, 3)}
+        cost[split].update(getattr(clf, "last_cost", None) or {})  # transformers: inputs and tokens read
+        if split.startswith("cross:"):
+            pred, metrics[split] = cross.score(cross_task, pred)
+        else:
+            metrics[split] = score_split(examples, pred, labels, cfg.task.main_score)
         pred_rows += [
             {
                 "split": split,
@@ -118,6 +130,7 @@ def run(cfg: DictConfig) -> dict:
         metrics=metrics,
         predictions_path=predictions_path,
         timing=timing,
+        cost=cost,
     )
     rec["record_path"] = str(run_dir / "run.json")
     if os.environ.get("RANK", "0") != "0":  # torchrun / accelerate launch: every rank runs this, rank 0 records
@@ -133,6 +146,10 @@ def run(cfg: DictConfig) -> dict:
         print(report.table(report.split_rows(metrics), ["split", "target", "n", "f_avg", "macro_f1", "accuracy"]))
         print(f"run record: {run_dir / 'run.json'}  results store: {db}")
     return rec
+
+
+def _tokens(fit_info: dict) -> dict:
+    return {"inputs": fit_info.get("train_inputs"), "tokens": fit_info.get("train_tokens")}
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")

@@ -1,6 +1,5 @@
 """Fine-tune a transformer with the Hugging Face Trainer: dynamic padding, length grouping, early stopping."""
 
-import functools
 import logging
 import shutil
 from pathlib import Path
@@ -10,12 +9,29 @@ import torch
 from datasets import Dataset
 
 from bench import checkpoints
-from bench.encoding import encode
+from bench.encoding import aggregate, encode, train_strategy
 from bench.errors import BenchError
 from bench.metrics import score_split
 from bench.models.transformer import load_model, load_tokenizer
 
 log = logging.getLogger(__name__)
+
+
+def _trainer_class():
+    from torch.utils.data import SequentialSampler
+    from transformers import Trainer
+
+    class OrderedEvalTrainer(Trainer):
+        """Evaluates in dataset order. transformers 5 also length-groups evaluation batches when training groups
+        by length, and returns predictions in that shuffled order; ours are mapped back to examples by position."""
+
+        def _get_eval_sampler(self, eval_dataset):
+            if eval_dataset is None:
+                return None
+            # several processes: no sampler, so the data is sharded in order and gathered back in order
+            return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
+
+    return OrderedEvalTrainer
 
 
 class FineTuner:
@@ -34,22 +50,21 @@ class FineTuner:
         self.tokenizer = load_tokenizer(cfg.model)
         self.model, self.provenance = load_model(cfg.model, self.labels, cfg.seed)
 
-    def _dataset(self, examples: list[dict]) -> Dataset:
-        ds = Dataset.from_dict(
-            {
-                "text": [e["text"] for e in examples],
-                "target": [e["target"] or "" for e in examples],
-                "labels": [self.labels.index(e["label"]) for e in examples],
-            }
-        )
-        enc = functools.partial(
-            encode,
-            self.tokenizer,
-            max_length=self.cfg.model.max_length,
-            strategy=self.cfg.train.long_document,
-            has_target=self.has_target,
-        )
-        return ds.map(enc, batched=True, remove_columns=["text", "target"], desc="tokenize")
+    def _dataset(
+        self, examples: list[dict], strategy: str, labelled: bool = True, by_length: bool = False
+    ) -> tuple[Dataset, list[int]]:
+        """Model inputs (several rows per example for the chunk strategies) and each row's example index."""
+        batch = {"text": [e["text"] for e in examples], "target": [e["target"] or "" for e in examples]}
+        enc = encode(self.tokenizer, batch, self.cfg.model.max_length, strategy, self.has_target)
+        rows = enc.pop("example")
+        if by_length:  # evaluation: sorted so batches carry little padding; `rows` keeps the mapping to examples
+            order = sorted(range(len(rows)), key=lambda i: len(enc["input_ids"][i]))
+            enc = {k: [v[i] for i in order] for k, v in enc.items()}
+            rows = [rows[i] for i in order]
+        if labelled:
+            enc["labels"] = [self.labels.index(examples[i]["label"]) for i in rows]
+        self.last_cost = {"inputs": len(rows), "tokens": sum(map(len, enc["input_ids"]))}  # no padding counted
+        return Dataset.from_dict(enc), rows
 
     def _args(self):
         from transformers import TrainingArguments
@@ -80,25 +95,32 @@ class FineTuner:
             use_cpu=not torch.cuda.is_available(),
             torch_compile=t.torch_compile,
             logging_steps=10,
+            include_num_input_tokens_seen="non_padding",  # training cost, recorded in the fit info
             report_to="none",
             disable_tqdm=False,
             save_only_model=False,  # optimizer, scheduler and RNG states too: a killed run resumes exactly
         )
 
     def fit(self, train: list[dict], dev: list[dict]) -> dict:
-        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
+        from transformers import DataCollatorWithPadding, EarlyStoppingCallback
+
+        strategy = self.cfg.train.long_document
+        train_ds, _ = self._dataset(train, train_strategy(strategy))
+        train_cost = self.last_cost
+        dev_ds, dev_rows = self._dataset(dev, strategy, by_length=True)  # read as the test split is read
 
         def compute_metrics(p):
-            pred = [self.labels[i] for i in np.argmax(p.predictions, axis=-1)]
+            logits = aggregate(p.predictions, dev_rows, len(dev), strategy)
+            pred = [self.labels[i] for i in np.argmax(logits, axis=-1)]
             return {"main": score_split(dev, pred, self.labels, self.cfg.task.main_score)["main"]}
 
-        self.trainer = Trainer(
+        self.trainer = _trainer_class()(
             compute_loss_func=self._loss(train),
             model=self.model,
             args=self._args(),
             data_collator=DataCollatorWithPadding(self.tokenizer),
-            train_dataset=self._dataset(train),
-            eval_dataset=self._dataset(dev),
+            train_dataset=train_ds,
+            eval_dataset=dev_ds,
             processing_class=self.tokenizer,
             compute_metrics=compute_metrics,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=self.cfg.train.early_stopping_patience)],
@@ -122,6 +144,8 @@ class FineTuner:
             "best_dev_main": state.best_metric,
             "best_checkpoint_step": _step_of(state.best_model_checkpoint),
             "resumed_from_step": _step_of(str(resume)) if resume else None,
+            "train_inputs": train_cost["inputs"],  # rows of the training set (one per example and target)
+            "train_tokens": int(state.num_input_tokens_seen),  # non-padding tokens fed over all steps
         }
 
     def _loss(self, train: list[dict]):
@@ -144,7 +168,9 @@ class FineTuner:
         return loss
 
     def predict(self, examples: list[dict]):
-        logits = self.trainer.predict(self._dataset(examples)).predictions
+        strategy = self.cfg.train.long_document
+        ds, rows = self._dataset(examples, strategy, labelled=False, by_length=True)  # also sets last_cost
+        logits = aggregate(self.trainer.predict(ds).predictions, rows, len(examples), strategy)
         probs = torch.softmax(torch.from_numpy(logits).float(), dim=-1).numpy()
         return [self.labels[i] for i in probs.argmax(-1)], probs.round(6).tolist()
 
