@@ -61,6 +61,16 @@ def field_of(rec: dict, key: str, path: Path, line: int) -> str:
     return str(value)
 
 
+def _examples(task, rec: dict, rid: str, text: str, path: Path, n: int, meta: dict | None = None) -> Iterator[dict]:
+    """One record as examples: a single-label example, or one (target, text) example per task target."""
+    base = {"text": text, "where": (str(path), n), **({"meta": meta} if meta is not None else {})}
+    if task.target_field is None:
+        yield {"id": rid, "target": None, "label": field_of(rec, task.label_field, path, n), **base}
+        return
+    for target in task.targets:
+        yield {"id": f"{rid}:{target}", "group": rid, "target": target, "label": field_of(rec, target, path, n), **base}
+
+
 @reader("jsonl_wide")
 def read_jsonl_wide(folder: Path, task, split: str) -> Iterator[dict]:
     """One JSONL file holding all splits (a `split` field) and one label column per target."""
@@ -71,26 +81,7 @@ def read_jsonl_wide(folder: Path, task, split: str) -> Iterator[dict]:
         text = field_of(rec, task.text_field, path, n)
         if rec.get("headline"):
             text = f"{field_of(rec, 'headline', path, n)}\n\n{text}"
-        rid = field_of(rec, "id", path, n)
-        where = (str(path), n)
-        if task.target_field is None:
-            yield {
-                "id": rid,
-                "text": text,
-                "target": None,
-                "label": field_of(rec, task.label_field, path, n),
-                "where": where,
-            }
-            continue
-        for target in task.targets:
-            yield {
-                "id": f"{rid}:{target}",
-                "group": rid,
-                "text": text,
-                "target": target,
-                "label": field_of(rec, target, path, n),
-                "where": where,
-            }
+        yield from _examples(task, rec, field_of(rec, "id", path, n), text, path, n)
 
 
 @reader("ruw")
@@ -191,28 +182,8 @@ def read_geostance(folder: Path, task, split: str) -> Iterator[dict]:
                 line=n,
                 fix="the source text changed; re-fetch the pinned revision",
             )
-        where = (str(labels_path), n)
         meta = {"outlet": rec.get("outlet"), "outlet_bias": rec.get("outlet_bias")}
-        if task.target_field is None:
-            yield {
-                "id": aid,
-                "text": text,
-                "target": None,
-                "label": field_of(rec, task.label_field, labels_path, n),
-                "where": where,
-                "meta": meta,
-            }
-            continue
-        for target in task.targets:
-            yield {
-                "id": f"{aid}:{target}",
-                "group": aid,
-                "text": text,
-                "target": target,
-                "label": field_of(rec, target, labels_path, n),
-                "where": where,
-                "meta": meta,
-            }
+        yield from _examples(task, rec, aid, text, labels_path, n, meta)
 
 
 def _geostance_texts(task, labels_path: Path) -> dict[str, str]:

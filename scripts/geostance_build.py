@@ -178,7 +178,11 @@ def main():
                 "text_sha256": hashlib.sha256(a["text"].encode("utf-8")).hexdigest(),
                 **final,
                 "rationale": rationale,
-                "passes": [{k: p[n][k] for k in ("pass", "annotator", *FIELDS, "rationale")} for n in sorted(p)],
+                # labels of every reading (rationales stay in annotations/, which holds each pass as recorded)
+                "passes": [
+                    {k: r[k] for k in ("pass", "annotator", *FIELDS)}
+                    for r in [p[n] for n in sorted(p)] + ([adjudicated[aid]] if disagree and aid in adjudicated else [])
+                ],
                 "adjudicated": bool(disagree and aid in adjudicated),
             }
         )
