@@ -96,18 +96,23 @@ def priority(a: dict) -> float:
     return score
 
 
+def pick_per_leaning(pool: list[dict], key, per_leaning: int, rng: random.Random) -> list[str]:
+    """The per_leaning highest-priority articles of each outlet leaning (ties in a seeded random order), shuffled."""
+    chosen = []
+    for leaning in ("left", "center", "right"):
+        cands = [a for a in pool if a["outlet_bias"] == leaning]
+        rng.shuffle(cands)
+        cands.sort(key=key, reverse=True)
+        chosen += [a["id"] for a in cands[:per_leaning]]
+    rng.shuffle(chosen)
+    return chosen
+
+
 def select(n_allsides: int, n_annotators: int, n_second: int, seed: int = 13) -> None:
     arts = load_articles()
     rng = random.Random(seed)
     pool = [a for a in arts.values() if a["id"].startswith("as_") and len(a["text"].split()) <= MAX_WORDS]
-    chosen: list[str] = []
-    per_leaning = n_allsides // 3
-    for leaning in ("left", "center", "right"):
-        cands = [a for a in pool if a["outlet_bias"] == leaning]
-        rng.shuffle(cands)
-        cands.sort(key=priority, reverse=True)
-        chosen += [a["id"] for a in cands[:per_leaning]]
-    rng.shuffle(chosen)
+    chosen = pick_per_leaning(pool, priority, n_allsides // 3, rng)
     uc = sorted(i for i in arts if i.startswith("uc_"))
     batches = {f"a{k + 1}": [] for k in range(n_annotators)}
     # 2014 articles first in every batch, so all of them are read even if a batch stops early
@@ -176,13 +181,7 @@ def select_round(prefix: str, per_leaning: int, n_annotators: int, seed: int) ->
         for a in arts.values()
         if a["id"].startswith("as_") and a["id"] not in seen and len(a["text"].split()) <= MAX_WORDS
     ]
-    chosen = []
-    for leaning in ("left", "center", "right"):
-        cands = [a for a in pool if a["outlet_bias"] == leaning]
-        rng.shuffle(cands)
-        cands.sort(key=rare_cell_priority, reverse=True)
-        chosen += [a["id"] for a in cands[:per_leaning]]
-    rng.shuffle(chosen)
+    chosen = pick_per_leaning(pool, rare_cell_priority, per_leaning, rng)
     for k in range(n_annotators):
         batches[f"{prefix}{k + 1}"] = chosen[k::n_annotators]
     (ANN / "batches.json").write_text(json.dumps(batches, indent=1) + "\n")
