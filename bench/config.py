@@ -45,6 +45,8 @@ class TaskConfig:
 class ModelConfig:
     name: str = MISSING
     kind: str = "transformer"  # transformer | majority | tfidf_svm
+    # transformer: pairs (one (target, text) input per target) | joint (one pass per article, a head per target)
+    formulation: str = "pairs"
     pretrained: str | None = None  # hub id
     revision: str = "main"
     offline_package: str | None = None  # a Python package whose get_model_path() returns local weights
@@ -121,6 +123,7 @@ CHOICES = {
     ("task", "main_score"): ("f_avg", "macro_f1", "accuracy"),
     ("task", "overlap"): ("drop", "keep", "error"),
     ("model", "kind"): ("transformer", "majority", "tfidf_svm"),
+    ("model", "formulation"): ("pairs", "joint"),
     ("train", "precision"): ("fp32", "bf16", "fp16"),
     ("train", "class_weights"): ("balanced", "none"),
 }

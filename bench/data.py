@@ -2,9 +2,12 @@
 
 import hashlib
 import logging
+import sys
 from dataclasses import dataclass, field
 
-from bench import loaders, sources
+from omegaconf import OmegaConf
+
+from bench import cache, loaders, sources
 from bench.errors import BenchError, DataError
 
 log = logging.getLogger(__name__)
@@ -77,13 +80,22 @@ def _validate(task, rec: dict) -> dict:
 
 
 def load_task(task) -> TaskData:
-    """Read, validate and de-overlap every split of a task."""
+    """Read, validate and de-overlap every split of a task; a task read before comes from bench.cache, keyed by
+    the task config, the SHA-256 of its declared files and the reading code."""
     if task.loader not in loaders.READERS:
         raise BenchError(f"task {task.name!r}: unknown loader {task.loader!r}; known: {sorted(loaders.READERS)}")
     if task.overlap not in OVERLAP:
         raise BenchError(f"task.overlap={task.overlap!r} is unknown; use one of {list(OVERLAP)}")
     folder = sources.task_dir(task)
     sums = sources.checksums(task, folder)
+    if not sums:  # no declared files to address the data by: read it every time
+        return _read(task, folder, sums)
+    settings = OmegaConf.to_container(OmegaConf.structured(task), resolve=True)
+    key = cache.digest("task", settings, sums, cache.code_digest(loaders, sources, sys.modules[__name__]))
+    return cache.task_splits(key, lambda: _read(task, folder, sums))
+
+
+def _read(task, folder, sums: dict[str, str]) -> TaskData:
     read = loaders.READERS[task.loader]
     splits = {s: [_validate(task, r) for r in read(folder, task, s)] for s in SPLITS}
     report = {}

@@ -18,6 +18,7 @@ import torch
 from bench import importers, report, store
 from bench.encoding import aggregate, encode, softmax
 from bench.errors import BenchError
+from bench.models import joint
 
 
 def load_record(run: str, db: str) -> dict:
@@ -41,23 +42,36 @@ def predict(record: dict, paths: list[str], batch_size: int = 32) -> list[dict]:
         )
     cfg = record["config"]
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True).eval()
-    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     has_target = cfg["task"]["target_field"] is not None
-    examples = importers.as_examples(importers.import_articles(*paths), cfg["task"]["targets"] if has_target else None)
-    batch = {"text": [e["text"] for e in examples], "target": [e["target"] or "" for e in examples]}
-    strategy = cfg["train"]["long_document"]
-    enc = encode(tokenizer, batch, cfg["model"]["max_length"], strategy, has_target)
-    rows = enc.pop("example")  # the article and target of each input (several per pair for chunks_*)
+    targets = list(cfg["task"]["targets"]) if has_target else None
+    examples = importers.as_examples(importers.import_articles(*paths), targets)
+    strategy, max_length = cfg["train"]["long_document"], cfg["model"]["max_length"]
+    if cfg["model"].get("formulation") == "joint":  # one input per article, a head per target
+        labels = list(cfg["task"]["labels"])
+        model = joint.load_saved(model_dir, targets, labels).eval()
+        enc = joint.encode_articles(tokenizer, examples, max_length, strategy)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True).eval()
+        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        batch = {"text": [e["text"] for e in examples], "target": [e["target"] or "" for e in examples]}
+        enc = encode(tokenizer, batch, max_length, strategy, has_target)
+    rows = enc.pop("example")  # the article (and target) of each input (several per article for chunks_*)
     features = [{k: enc[k][i] for k in enc} for i in range(len(rows))]
     order = sorted(range(len(features)), key=lambda i: len(features[i]["input_ids"]))  # less padding per batch
     collate = DataCollatorWithPadding(tokenizer)
-    logits = np.zeros((len(features), len(labels)), dtype=np.float32)
+    logits = None
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            logits[idx] = model(**collate([features[i] for i in idx])).logits.float().numpy()
-    probs = softmax(aggregate(logits, rows, len(examples), strategy).astype(np.float64)).tolist()
+            out = model(**collate([features[i] for i in idx])).logits.float().numpy()
+            if logits is None:
+                logits = np.zeros((len(features), *out.shape[1:]), dtype=np.float32)
+            logits[idx] = out
+    if cfg["model"].get("formulation") == "joint":
+        per_example = joint.example_logits(logits, rows, examples, targets, strategy)
+    else:
+        per_example = aggregate(logits, rows, len(examples), strategy)
+    probs = softmax(per_example.astype(np.float64)).tolist()
     return [
         {
             "id": e["group"],

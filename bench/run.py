@@ -117,6 +117,8 @@ def run(cfg: DictConfig) -> dict:
             for e, p, pr in zip(examples, pred, probs, strict=True)
         ]
     lap("evaluate")
+    if hasattr(clf, "prepare_s"):  # part of train and evaluate: tokenizing, or reading the cached inputs
+        timing["prepare_inputs"] = round(clf.prepare_s, 3)
     predictions_path = run_dir / "predictions.jsonl"
     timing["total"] = round(time.perf_counter() - clock["start"], 3)
     overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []

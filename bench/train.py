@@ -2,13 +2,14 @@
 
 import logging
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from datasets import Dataset
 
-from bench import checkpoints
+from bench import cache, checkpoints, encoding, long_document
 from bench.encoding import aggregate, encode, train_strategy
 from bench.errors import BenchError
 from bench.metrics import score_split
@@ -48,23 +49,57 @@ class FineTuner:
         if cfg.train.num_threads:
             torch.set_num_threads(cfg.train.num_threads)
         self.tokenizer = load_tokenizer(cfg.model)
-        self.model, self.provenance = load_model(cfg.model, self.labels, cfg.seed)
+        self.tokenizer_digest = cache.tokenizer_digest(self.tokenizer)
+        self.prepare_s = 0.0  # tokenizing (or reading cached inputs), over fit and predict
+        self.model, self.provenance = self._load_model()
+
+    def _load_model(self):
+        return load_model(self.cfg.model, self.labels, self.cfg.seed)
+
+    def _encode(self, examples: list[dict], strategy: str) -> dict:
+        """Model inputs for (target, text) pairs; `example` maps each input row to its example."""
+        batch = {"text": [e["text"] for e in examples], "target": [e["target"] or "" for e in examples]}
+        return encode(self.tokenizer, batch, self.cfg.model.max_length, strategy, self.has_target)
+
+    def _row_labels(self, examples: list[dict], rows: list[int]) -> list:
+        return [self.labels.index(examples[i]["label"]) for i in rows]
+
+    def _example_logits(self, logits, rows: list[int], examples: list[dict], strategy: str):
+        """One row of logits per example, from the model's rows (windows merged by the strategy)."""
+        return aggregate(logits, rows, len(examples), strategy)
 
     def _dataset(
         self, examples: list[dict], strategy: str, labelled: bool = True, by_length: bool = False
     ) -> tuple[Dataset, list[int]]:
-        """Model inputs (several rows per example for the chunk strategies) and each row's example index."""
-        batch = {"text": [e["text"] for e in examples], "target": [e["target"] or "" for e in examples]}
-        enc = encode(self.tokenizer, batch, self.cfg.model.max_length, strategy, self.has_target)
-        rows = enc.pop("example")
+        """Model inputs (several rows per example for the chunk strategies) and each row's example index.
+
+        Tokenized inputs are kept in bench.cache, keyed by the tokenizer, strategy, length limit and the texts,
+        so a second run of the same task and model does not tokenize again.
+        """
+        start = time.perf_counter()
+        key = cache.digest(
+            "inputs",
+            type(self).__name__,
+            self.tokenizer_digest,
+            self.cfg.model.max_length,
+            strategy,
+            self.has_target,
+            cache.code_digest(encoding, long_document),
+            [[e.get("group", e["id"]), e["target"] or "", e["text"]] for e in examples],
+        )
+        ds = cache.tokenized(key, lambda: self._encode(examples, strategy))
+        rows = list(ds["example"])
+        lengths = [len(x) for x in ds["input_ids"]]
         if by_length:  # evaluation: sorted so batches carry little padding; `rows` keeps the mapping to examples
-            order = sorted(range(len(rows)), key=lambda i: len(enc["input_ids"][i]))
-            enc = {k: [v[i] for i in order] for k, v in enc.items()}
+            order = sorted(range(len(rows)), key=lengths.__getitem__)
+            ds = ds.select(order)
             rows = [rows[i] for i in order]
+        ds = ds.remove_columns("example")
         if labelled:
-            enc["labels"] = [self.labels.index(examples[i]["label"]) for i in rows]
-        self.last_cost = {"inputs": len(rows), "tokens": sum(map(len, enc["input_ids"]))}  # no padding counted
-        return Dataset.from_dict(enc), rows
+            ds = ds.add_column("labels", self._row_labels(examples, rows))
+        self.last_cost = {"inputs": len(rows), "tokens": sum(lengths)}  # no padding counted
+        self.prepare_s += time.perf_counter() - start
+        return ds, rows
 
     def _args(self):
         from transformers import TrainingArguments
@@ -110,7 +145,7 @@ class FineTuner:
         dev_ds, dev_rows = self._dataset(dev, strategy, by_length=True)  # read as the test split is read
 
         def compute_metrics(p):
-            logits = aggregate(p.predictions, dev_rows, len(dev), strategy)
+            logits = self._example_logits(p.predictions, dev_rows, dev, strategy)
             pred = [self.labels[i] for i in np.argmax(logits, axis=-1)]
             return {"main": score_split(dev, pred, self.labels, self.cfg.task.main_score)["main"]}
 
@@ -159,18 +194,24 @@ class FineTuner:
         weights = torch.tensor(len(train) / (len(self.labels) * np.maximum(counts, 1)), dtype=torch.float32)
 
         def loss(outputs, labels, num_items_in_batch=None):
-            logits = outputs["logits"]
+            logits = outputs["logits"]  # (batch, labels), or (batch, targets, labels) for the joint formulation
+            labels = labels.reshape(-1)
             total = torch.nn.functional.cross_entropy(
-                logits.float(), labels, weight=weights.to(logits.device), reduction="sum"
+                logits.reshape(labels.numel(), -1).float(),
+                labels,
+                weight=weights.to(logits.device),
+                ignore_index=-100,  # joint: a target the article has no label for
+                reduction="sum",
             )
-            return total / (num_items_in_batch if num_items_in_batch is not None else labels.numel())
+            n = num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum()
+            return total / n
 
         return loss
 
     def predict(self, examples: list[dict]):
         strategy = self.cfg.train.long_document
         ds, rows = self._dataset(examples, strategy, labelled=False, by_length=True)  # also sets last_cost
-        logits = aggregate(self.trainer.predict(ds).predictions, rows, len(examples), strategy)
+        logits = self._example_logits(self.trainer.predict(ds).predictions, rows, examples, strategy)
         probs = torch.softmax(torch.from_numpy(logits).float(), dim=-1).numpy()
         return [self.labels[i] for i in probs.argmax(-1)], probs.round(6).tolist()
 

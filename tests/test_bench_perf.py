@@ -29,6 +29,8 @@ def test_bench_perf_smoke_writes_figures(tmp_path):
         assert r["ratios"][key] > 0
     assert r["same_real_tokens"]
     assert res["fixed_cost"]["wall_s"]["median"] > 0
+    prep = res["data_prep"]["demo"]
+    assert prep["first"]["prepare_inputs_s"] > 0 and prep["second_over_first"] > 0
     assert res["rss"]["peak_rss_bytes"] > 0
     assert res["peak_gflops"]["fp32"] > 0
     assert "Ratios" in proc.stdout

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from conftest import ROOT
 
 from bench import predict
 from bench.errors import BenchError, DataError
@@ -81,3 +82,38 @@ def test_run_without_saved_model_is_refused(saved_run):
     other = dict(rec, record_path="/nonexistent/run.json", run_id="x")
     with pytest.raises(BenchError, match="train.save_model=true"):
         predict.predict(other, [])
+
+
+def test_joint_run_predicts_what_it_scored(tmp_path):
+    """A saved joint model (one pass per article, a head per target) gives bench.predict the probabilities the run
+    recorded for the same articles."""
+    from conftest import CONFIGS
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        cfg = compose(
+            config_name="config",
+            overrides=["experiment=smoke", "model=tiny_joint", "train.save_model=true",
+                       f"output_dir={tmp_path / 'run'}", f"results_db={tmp_path / 'results.sqlite'}"],
+        )  # fmt: skip
+    GlobalHydra.instance().clear()
+    rec = run(cfg)
+    recorded = {}
+    for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        if r["split"] == "test":
+            recorded[(r["id"].rsplit(":", 1)[0], r["target"])] = r["probs"]
+    articles = {}
+    for line in (ROOT / "data" / "demo" / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+        a = json.loads(line)
+        if a["id"] in {k[0] for k in recorded}:
+            articles[a["id"]] = {"id": a["id"], "headline": a["headline"], "text": a["text"]}
+    path = tmp_path / "articles.jsonl"
+    path.write_text("".join(json.dumps(a) + "\n" for a in articles.values()), encoding="utf-8")
+    rows = predict.predict(rec, [str(path)])
+    assert len(rows) == 4 * len(articles)
+    got = {(r["id"].split(":", 1)[1], r["target"]): r["probs"] for r in rows}  # ids: <file>:<article id>
+    for key, want in recorded.items():  # the run scored a sample of (article, target) pairs
+        assert got[key] == pytest.approx(want, abs=1e-4), key

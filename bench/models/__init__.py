@@ -14,6 +14,10 @@ def build(cfg, run_dir, checkpoint_dir=None):
         from bench.models.baselines import TfidfSvm
 
         return TfidfSvm(cfg)
+    if kind == "transformer" and cfg.model.formulation == "joint":
+        from bench.models.joint import JointFineTuner
+
+        return JointFineTuner(cfg, run_dir, checkpoint_dir)
     if kind == "transformer":
         from bench.train import FineTuner
 

