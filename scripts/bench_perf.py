@@ -654,6 +654,68 @@ def scaling(task: str, p: dict, precision: str, tmp: Path) -> dict:
     return {"task": task, "precision": precision, "pipeline": "A", "points": points}
 
 
+def profile(task: str, p: dict, tmp: Path, steps: int) -> dict:
+    """Where A's training time goes: torch.profiler over `steps` optimisation steps of FineTuner.fit (no dev
+    evaluation), operators grouped into matmul, attention, other forward/backward ops, optimizer, and the rest of
+    the step (Python, data collation, Trainer bookkeeping = wall time not spent inside a profiled operator)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from bench.data import load_task, subsample
+
+    cfg = compose_cfg(task, p["model"], tmp / "prof", [*train_overrides(p, "fp32"), f"train.max_steps={steps}"])
+    data = load_task(cfg.task)
+    train = subsample(data.splits["train"], p["batch_size"] * steps, cfg.seed)
+    from bench.train import FineTuner
+
+    ft = FineTuner(cfg, tmp / "prof")
+    ft._dataset(train, "head")  # tokenize outside the profile
+    probe = TrainerProbe()
+    from transformers import Trainer
+
+    paused = {m: getattr(Trainer, m) for m in ("evaluate", "_save_checkpoint", "_load_best_model")}
+
+    def unprofiled(name):  # dev evaluation and checkpoints are not training steps: keep them out of the profile
+        def wrapper(trainer, *a, **k):
+            prof.toggle_collection_dynamic(False, [ProfilerActivity.CPU])
+            try:
+                return paused[name](trainer, *a, **k)
+            finally:
+                prof.toggle_collection_dynamic(True, [ProfilerActivity.CPU])
+
+        return wrapper
+
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        for m in paused:
+            setattr(Trainer, m, unprofiled(m))
+        try:
+            with probe.patched():
+                ft.fit(train, train[:8])
+        finally:
+            for m, f in paused.items():
+                setattr(Trainer, m, f)
+    loop = probe.loop_seconds()
+    groups = {"matmul": 0.0, "attention": 0.0, "optimizer": 0.0, "other ops": 0.0}
+    top = []
+    for ev in sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total):
+        sec = ev.self_cpu_time_total / 1e6
+        name = ev.key
+        if any(k in name for k in ("addmm", "aten::mm", "bmm", "matmul", "linear")):
+            groups["matmul"] += sec
+        elif "attention" in name or "softmax" in name:
+            groups["attention"] += sec
+        elif "foreach" in name or "adam" in name.lower() or "Optimizer" in name:
+            groups["optimizer"] += sec
+        else:
+            groups["other ops"] += sec
+        if len(top) < 12:
+            top.append({"op": name, "self_cpu_s": sec, "calls": ev.count})
+    # shares of the training loop's wall time; what no operator accounts for is Python, collation, bookkeeping
+    share = {k: v / loop for k, v in groups.items()}
+    share["outside operators"] = max(0.0, 1 - sum(share.values()))
+    return {"task": task, "steps": steps, "loop_s": loop, "share": share, "top_ops": top}
+
+
 # -------------------------------------------------------------------------------------------------- report
 
 
@@ -738,6 +800,11 @@ def print_tables(res: dict) -> None:
         print(f"peak RSS, {res['meta']['model']} training at batch {r['batch_size']} x {r['max_length']} "
               f"(largest batch seen {r['max_batch_shape']}): {r['peak_rss_bytes'] / GiB:.2f} GiB")  # fmt: skip
     print("matmul peak GFLOP/s: " + ", ".join(f"{k} {v:,.1f}" for k, v in res["peak_gflops"].items()))
+    for pr in res.get("profile", []):
+        print(f"\nprofile of A's training ({pr['task']}, {pr['steps']} steps, training loop {pr['loop_s']:.1f} s):")
+        print("  " + ", ".join(f"{k} {v:.0%}" for k, v in pr["share"].items()))
+        for op in pr["top_ops"][:8]:
+            print(f"  {op['op']:<45}{op['self_cpu_s']:8.2f} s  {op['calls']:>7} calls")
     for s in res.get("scaling", []):
         print(f"\nscaling ({s['task']}, A, {s['precision']}):")
         for q in s["points"]:
@@ -772,6 +839,7 @@ def parse(argv=None):
     )
     ap.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up run of each pipeline")
     ap.add_argument("--skip-extras", action="store_true", help="skip fixed cost, data-prep and peak-RSS probes")
+    ap.add_argument("--profile", type=int, default=0, metavar="STEPS", help="also profile STEPS training steps of A")
     ap.add_argument("--smoke", action="store_true", help="tiny random model, demo task, 32 examples, 1 repeat")
     ap.add_argument("--json", type=Path, help="write every figure here")
     ap.add_argument("--rss-child", help=argparse.SUPPRESS)
@@ -830,6 +898,11 @@ def main(argv=None) -> dict:
             res["tasks"][task] = {prec: compare(task, q, prec, peaks, tmp / task / prec) for prec in precisions}
             if args.scaling:
                 res.setdefault("scaling", []).append(scaling(task, q, "fp32", tmp / task / "scaling"))
+        if args.profile:
+            for task in tasks:
+                q = {**p, "max_length": args.max_length or (128 if task in TWEET_TASKS or smoke else 512)}
+                print(f"\n== profile of A ({task}, {args.profile} steps)", flush=True)
+                res.setdefault("profile", []).append(profile(task, q, tmp / task / "profile", args.profile))
         if not args.skip_extras:
             print("\n== fixed cost and data preparation (subprocesses)", flush=True)
             res["fixed_cost"] = fixed_cost("demo" if smoke else "ruw", max(2, p["repeats"]), tmp)
