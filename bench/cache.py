@@ -22,7 +22,7 @@ from pathlib import Path
 from bench import sources
 
 log = logging.getLogger(__name__)
-FORMAT = 1  # bump when what is stored changes shape
+FORMAT = 2  # bump when what is stored changes shape
 
 
 def enabled() -> bool:

@@ -87,16 +87,17 @@ class FineTuner:
             cache.code_digest(encoding, long_document),
             [[e.get("group", e["id"]), e["target"] or "", e["text"]] for e in examples],
         )
-        ds = cache.tokenized(key, lambda: self._encode(examples, strategy))
-        rows = list(ds["example"])
-        lengths = [len(x) for x in ds["input_ids"]]
+        ds = cache.tokenized(key, lambda: _with_lengths(self._encode(examples, strategy)))
+        rows = ds.data.column("example").to_pylist()  # Arrow columns: far faster than iterating the Dataset
+        lengths = ds.data.column("length").to_pylist()
         if by_length:  # evaluation: sorted so batches carry little padding; `rows` keeps the mapping to examples
             order = sorted(range(len(rows)), key=lengths.__getitem__)
-            ds = ds.select(order)
+            ds = ds.select(order, new_fingerprint=f"{key[:40]}-sorted")
             rows = [rows[i] for i in order]
-        ds = ds.remove_columns("example")
+        ds = ds.remove_columns(["example", "length"], new_fingerprint=f"{key[:40]}-inputs-{by_length}")
         if labelled:
-            ds = ds.add_column("labels", self._row_labels(examples, rows))
+            labels = self._row_labels(examples, rows)
+            ds = ds.add_column("labels", labels, new_fingerprint=cache.digest(key, by_length, labels)[:40])
         self.last_cost = {"inputs": len(rows), "tokens": sum(lengths)}  # no padding counted
         self.prepare_s += time.perf_counter() - start
         return ds, rows
@@ -214,6 +215,10 @@ class FineTuner:
         logits = self._example_logits(self.trainer.predict(ds).predictions, rows, examples, strategy)
         probs = torch.softmax(torch.from_numpy(logits).float(), dim=-1).numpy()
         return [self.labels[i] for i in probs.argmax(-1)], probs.round(6).tolist()
+
+
+def _with_lengths(enc: dict) -> dict:
+    return {**enc, "length": [len(x) for x in enc["input_ids"]]}
 
 
 def _step_of(checkpoint: str | None) -> int | None:
