@@ -111,9 +111,15 @@ def cost(db: str, task: str | None = None) -> list[dict]:
                 "test_tokens": mean(x.get("test", {}).get("tokens") for x in c),
                 "train_s": mean((r["timing_s"].get("train") for r in recs), seconds=True),
                 "test_s": mean((x.get("test", {}).get("wall_s") for x in c), seconds=True),
+                # test tokens read per second of test prediction (tokenizing included)
+                "test_tok_s": mean(x["test"]["tokens"] / x["test"]["wall_s"] for x in c if _timed(x.get("test"))),
             }
         )
     return out
+
+
+def _timed(split_cost: dict | None) -> bool:
+    return bool(split_cost) and bool(split_cost.get("tokens")) and bool(split_cost.get("wall_s"))
 
 
 def main(argv=None) -> None:

@@ -158,6 +158,8 @@ def test_smoke_run_records_strategy_and_cost(make_cfg, tmp_path, strategy):
         assert cost["test"]["inputs"] == n_test and cost["test"]["tokens"] <= 32 * n_test
     (row,) = results.cost(str(tmp_path / "results.sqlite"))
     assert row["long_document"] == strategy and row["test"] == pytest.approx(rec["metrics"]["test"]["main"])
+    if cost["test"]["wall_s"] > 0:
+        assert row["test_tok_s"] == round(cost["test"]["tokens"] / cost["test"]["wall_s"])
     # bench.predict reads new articles the same way: one prediction per article and target
     (tmp_path / "article.txt").write_text(ARTICLE, encoding="utf-8")
     rows = predict.predict(rec, [str(tmp_path / "article.txt")])
