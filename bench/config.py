@@ -76,6 +76,8 @@ class TrainConfig:
     long_document: str = "head"
     precision: str = "fp32"  # fp32 | bf16 | fp16
     torch_compile: bool = False
+    # recompute activations in the backward pass: far less memory for long inputs, about a third more compute
+    gradient_checkpointing: bool = False
     num_threads: int | None = None
     max_train_examples: int | None = None  # subsample for smoke tests (deterministic)
     max_eval_examples: int | None = None

@@ -130,6 +130,7 @@ class FineTuner:
             fp16=t.precision == "fp16",
             use_cpu=not torch.cuda.is_available(),
             torch_compile=t.torch_compile,
+            gradient_checkpointing=t.gradient_checkpointing,
             logging_steps=10,
             include_num_input_tokens_seen="non_padding",  # training cost, recorded in the fit info
             report_to="none",

@@ -601,6 +601,7 @@ def rss_probe_child(spec: dict) -> None:
     cfg = compose_cfg(spec["task"], spec["model"], out, [
         f"model.max_length={spec['max_length']}", f"train.batch_size={spec['batch_size']}",
         f"train.max_steps={spec['steps']}", "train.eval_batch_size=16", f"train.num_threads={spec['threads']}",
+        *spec.get("overrides", []),
     ])  # fmt: skip
     data = load_task(cfg.task)
     train = sorted(data.splits["train"], key=lambda e: -len(e["text"]))[: spec["batch_size"] * spec["steps"]]
@@ -613,14 +614,16 @@ def rss_probe_child(spec: dict) -> None:
                       "max_batch_shape": list(probe.max_shape)}))  # fmt: skip
 
 
-def rss_probe(p: dict, task: str, tmp: Path) -> dict:
-    spec = {"task": task, "model": p["model"], "out": str(tmp / "rss"), "threads": p["threads"], **p["rss"]}
+def rss_probe(p: dict, task: str, tmp: Path, overrides: tuple[str, ...] = ()) -> dict:
+    spec = {"task": task, "model": p["model"], "out": str(tmp / f"rss{len(overrides)}"), "threads": p["threads"],
+            "overrides": list(overrides), **p["rss"]}  # fmt: skip
     cmd = [sys.executable, __file__, "--rss-child", json.dumps(spec)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"peak-RSS probe failed:\n{proc.stderr[-2000:]}")
     res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res |= {"task": task, "batch_size": spec["batch_size"], "max_length": spec["max_length"], "steps": spec["steps"]}
+    res |= {"task": task, "batch_size": spec["batch_size"], "max_length": spec["max_length"], "steps": spec["steps"],
+            "overrides": list(overrides)}  # fmt: skip
     return res
 
 
@@ -745,9 +748,10 @@ def targets(res: dict, smoke: bool) -> list[dict]:
         add("fixed cost of a majority run (s)", fc["wall_s"]["median"], "<", 8.0)
     for task, dp in res.get("data_prep", {}).items():
         add(f"{task}: second-run data preparation / first", dp["second_over_first"], "<=", 0.10)
-    if res.get("rss"):
-        add(f"peak RSS GiB, training at {res['rss']['batch_size']} x {res['rss']['max_length']}",
-            res["rss"]["peak_rss_bytes"] / GiB, "<", 4.0)  # fmt: skip
+    for key, how in (("rss", ""), ("rss_checkpointing", ", gradient checkpointing")):
+        if res.get(key):
+            add(f"peak RSS GiB, training at {res[key]['batch_size']} x {res[key]['max_length']}{how}",
+                res[key]["peak_rss_bytes"] / GiB, "<", 4.0)  # fmt: skip
     return out
 
 
@@ -795,10 +799,12 @@ def print_tables(res: dict) -> None:
         print(f"data preparation, {task} (read task + tokenize): first run {a['data_s']:.2f} + "
               f"{a['prepare_inputs_s']:.2f} s, second run {b['data_s']:.2f} + {b['prepare_inputs_s']:.2f} s "
               f"= {dp['second_over_first']:.1%} of the first")  # fmt: skip
-    if res.get("rss"):
-        r = res["rss"]
-        print(f"peak RSS, {res['meta']['model']} training at batch {r['batch_size']} x {r['max_length']} "
-              f"(largest batch seen {r['max_batch_shape']}): {r['peak_rss_bytes'] / GiB:.2f} GiB")  # fmt: skip
+    for key in ("rss", "rss_checkpointing"):
+        if res.get(key):
+            r = res[key]
+            print(f"peak RSS, {res['meta']['model']} training at batch {r['batch_size']} x {r['max_length']} "
+                  f"{' '.join(r['overrides'])} (largest batch seen {r['max_batch_shape']}): "
+                  f"{r['peak_rss_bytes'] / GiB:.2f} GiB")  # fmt: skip
     print("matmul peak GFLOP/s: " + ", ".join(f"{k} {v:,.1f}" for k, v in res["peak_gflops"].items()))
     for pr in res.get("profile", []):
         print(f"\nprofile of A's training ({pr['task']}, {pr['steps']} steps, training loop {pr['loop_s']:.1f} s):")
@@ -913,6 +919,8 @@ def main(argv=None) -> dict:
             article = next((t for t in tasks if t not in TWEET_TASKS), "demo" if smoke else "geostance")
             print(f"== peak RSS probe ({article}, subprocess)", flush=True)
             res["rss"] = rss_probe(p, article, tmp)
+            print(f"== peak RSS probe with train.gradient_checkpointing=true ({article}, subprocess)", flush=True)
+            res["rss_checkpointing"] = rss_probe(p, article, tmp, ("train.gradient_checkpointing=true",))
     res["targets"] = targets(res, smoke)
     print_tables(res)
     if args.json:

@@ -5,6 +5,7 @@
 # Needs BENCH_DATA_DIR pointing at local copies of the GeoStance source corpora (or internet access).
 #   SEEDS=1,2,3 scripts/compare_long_document.sh          # default: seed 1
 #   EXPERIMENT=geostance_minilm_cpu (default) sets max_length 128 and one epoch for a CPU.
+#   EXTRA="train.max_train_examples=4000" scripts/compare_long_document.sh   # further overrides (the published table)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
@@ -12,7 +13,7 @@ export BENCH_RESULTS_DB="${BENCH_RESULTS_DB:-results/long_document.sqlite}"
 SEEDS="${SEEDS:-1}"
 EXPERIMENT="${EXPERIMENT:-geostance_minilm_cpu}"
 
-"$PYTHON" -m bench.run -m "experiment=$EXPERIMENT" "seed=$SEEDS" print_table=false \
+"$PYTHON" -m bench.run -m "experiment=$EXPERIMENT" "seed=$SEEDS" print_table=false ${EXTRA:-} \
     train.long_document=head,head_tail,target_sentences,chunks_mean,chunks_max
 
 "$PYTHON" -m bench.results --cost --task geostance

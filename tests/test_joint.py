@@ -85,3 +85,10 @@ def test_loss_skips_targets_without_a_label():
 def test_unsupported_combinations_fail_before_training(make_cfg, overrides, message):
     with pytest.raises(BenchError, match=message):
         run(make_cfg("experiment=smoke", "model=tiny_joint", *overrides))
+
+
+@pytest.mark.parametrize("model", ["tiny", "tiny_joint"])
+def test_gradient_checkpointing_trains_both_formulations(make_cfg, model):
+    rec = run(make_cfg("experiment=smoke", f"model={model}", "train.gradient_checkpointing=true"))
+    assert rec["config"]["train"]["gradient_checkpointing"] is True
+    assert rec["fit"]["steps"] > 0 and np.isfinite(rec["fit"]["train_loss"])

@@ -37,6 +37,9 @@ class JointClassifier(nn.Module):
             nn.init.normal_(head.weight, std=getattr(encoder.config, "initializer_range", 0.02))
             nn.init.zeros_(head.bias)
 
+    def gradient_checkpointing_enable(self, **kwargs):  # train.gradient_checkpointing (the Trainer calls this)
+        self.encoder.gradient_checkpointing_enable(**kwargs)
+
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
         from transformers.modeling_outputs import SequenceClassifierOutput
 
