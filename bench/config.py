@@ -53,6 +53,9 @@ class ModelConfig:
     random_init: dict[str, Any] | None = None  # architecture of a randomly initialised model (tiny)
     tokenizer_from: str | None = None  # offline package or hub id to take the tokenizer from
     max_length: int = 256
+    # dropout on attention probabilities (None: the checkpoint's). 0 lets PyTorch's fused attention run on CPU
+    # instead of materialising every attention matrix (docs/PERFORMANCE.md); BERT-style configs only
+    attention_dropout: float | None = None
     params: int | None = None  # parameter count, for the leaderboard
     trust_remote_code: bool = False
     use_safetensors: bool = True

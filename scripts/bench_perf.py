@@ -187,6 +187,7 @@ def compose_cfg(task: str, model: str, out: Path, overrides: list[str]):
 
 def train_overrides(p: dict, precision: str) -> list[str]:
     return [
+        *p.get("set", []),
         f"model.max_length={p['max_length']}",
         f"train.batch_size={p['batch_size']}",
         f"train.eval_batch_size={p['eval_batch_size']}",
@@ -846,6 +847,8 @@ def parse(argv=None):
     ap.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up run of each pipeline")
     ap.add_argument("--skip-extras", action="store_true", help="skip fixed cost, data-prep and peak-RSS probes")
     ap.add_argument("--profile", type=int, default=0, metavar="STEPS", help="also profile STEPS training steps of A")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override for every pipeline, e.g. model.attention_dropout=0 (repeatable)")  # fmt: skip
     ap.add_argument("--smoke", action="store_true", help="tiny random model, demo task, 32 examples, 1 repeat")
     ap.add_argument("--json", type=Path, help="write every figure here")
     ap.add_argument("--rss-child", help=argparse.SUPPRESS)
@@ -869,6 +872,7 @@ def main(argv=None) -> dict:
         "threads": args.threads or torch.get_num_threads(),
         "seed": args.seed,
         "warmup": not args.no_warmup,
+        "set": args.set,
         "scaling_lengths": (32, 64, 128) if smoke else (128, 256, 512),
         "rss": {"batch_size": 4, "max_length": 128, "steps": 2}
         if smoke

@@ -92,3 +92,13 @@ def test_gradient_checkpointing_trains_both_formulations(make_cfg, model):
     rec = run(make_cfg("experiment=smoke", f"model={model}", "train.gradient_checkpointing=true"))
     assert rec["config"]["train"]["gradient_checkpointing"] is True
     assert rec["fit"]["steps"] > 0 and np.isfinite(rec["fit"]["train_loss"])
+
+
+@pytest.mark.parametrize("model", ["tiny", "tiny_joint"])
+def test_attention_dropout_override_reaches_the_model(make_cfg, model, tmp_path):
+    from bench import models
+
+    cfg = make_cfg("experiment=smoke", f"model={model}", "model.attention_dropout=0")
+    clf = models.build(cfg, tmp_path / "run")
+    config = clf.model.encoder.config if model == "tiny_joint" else clf.model.config
+    assert config.attention_probs_dropout_prob == 0.0 and config.hidden_dropout_prob == 0.1

@@ -74,6 +74,11 @@ def _unreachable(mcfg, where: str, e: Exception) -> BenchError:
     )
 
 
+def _config_overrides(mcfg) -> dict:
+    """Config values the model YAML overrides (BERT-family name: attention_probs_dropout_prob)."""
+    return {} if mcfg.attention_dropout is None else {"attention_probs_dropout_prob": mcfg.attention_dropout}
+
+
 def load_model(mcfg, labels: list[str], seed: int):
     """A sequence classifier with one output per label; safetensors only unless the config allows pickle."""
     from transformers import AutoConfig, AutoModelForSequenceClassification, set_seed
@@ -84,7 +89,12 @@ def load_model(mcfg, labels: list[str], seed: int):
     if mcfg.random_init:
         spec = dict(mcfg.random_init)
         config = AutoConfig.for_model(
-            spec.pop("model_type"), **spec, num_labels=len(labels), id2label=id2label, label2id=label2id
+            spec.pop("model_type"),
+            **spec,
+            num_labels=len(labels),
+            id2label=id2label,
+            label2id=label2id,
+            **_config_overrides(mcfg),
         )
         model = AutoModelForSequenceClassification.from_config(config)
         return model, {"source": "random_init", "architecture": dict(mcfg.random_init), "seed": seed}
@@ -99,6 +109,7 @@ def load_model(mcfg, labels: list[str], seed: int):
             label2id=label2id,
             use_safetensors=mcfg.use_safetensors,
             trust_remote_code=mcfg.trust_remote_code,
+            **_config_overrides(mcfg),
         )
     except OSError as e:
         raise _unreachable(mcfg, where, e) from e
@@ -118,7 +129,7 @@ def load_encoder(mcfg, seed: int):
     set_seed(seed)
     if mcfg.random_init:
         spec = dict(mcfg.random_init)
-        encoder = AutoModel.from_config(AutoConfig.for_model(spec.pop("model_type"), **spec))
+        encoder = AutoModel.from_config(AutoConfig.for_model(spec.pop("model_type"), **spec, **_config_overrides(mcfg)))
         return encoder, {"source": "random_init", "architecture": dict(mcfg.random_init), "seed": seed}
     where, provenance = resolve_weights(mcfg)
     _check_weights_format(mcfg, where)
@@ -128,6 +139,7 @@ def load_encoder(mcfg, seed: int):
             revision=None if Path(where).exists() else mcfg.revision,
             use_safetensors=mcfg.use_safetensors,
             trust_remote_code=mcfg.trust_remote_code,
+            **_config_overrides(mcfg),
         )
     except OSError as e:
         raise _unreachable(mcfg, where, e) from e
