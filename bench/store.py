@@ -1,8 +1,12 @@
 """The embedded results store: one SQLite row per completed run, written in one transaction."""
 
 import json
+import random
 import sqlite3
+import time
 from pathlib import Path
+
+BUSY_TIMEOUT_S = 60
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -26,12 +30,33 @@ CREATE INDEX IF NOT EXISTS runs_fingerprint ON runs (fingerprint);
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
+    """Open the store (created on first use, in WAL mode) and wait up to BUSY_TIMEOUT_S for other writers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=60)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.executescript(SCHEMA)
+    con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    try:
+        _initialise(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _initialise(con: sqlite3.Connection) -> None:
+    """WAL mode and the schema. Switching to WAL takes an exclusive lock for which SQLite does not wait (it
+    answers "database is locked" at once while another process holds the new file open), so parallel jobs
+    opening a fresh store retry with a short random back-off until BUSY_TIMEOUT_S."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(SCHEMA)
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.01, 0.1))
 
 
 def _row(record: dict) -> tuple:

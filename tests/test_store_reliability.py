@@ -68,6 +68,35 @@ def test_eight_concurrent_writers_lose_no_row(tmp_path):
     assert sorted(r["run_id"] for r in recs) == sorted(f"w{w}-{i}" for w in range(8) for i in range(20))
 
 
+def _fresh_store_worker(folder: str, worker: int, stores: int, barrier) -> None:
+    try:
+        for k in range(stores):
+            db = f"{folder}/results{k}.sqlite"
+            barrier.wait(60)  # all open store k at once, before any of them has created it
+            store.insert(db, _record(f"w{worker}", pad=2000))
+            assert store.find_complete(db, "f" * 64) is not None
+    except BaseException:
+        barrier.abort()  # the others stop too instead of waiting for this one
+        raise
+
+
+def test_parallel_jobs_opening_a_fresh_store_all_record(tmp_path):
+    """Sweep jobs that start together all create the store (the WAL switch) and read it before inserting: none
+    may fail with "database is locked" (SQLite does not wait on the WAL switch's lock; it failed about once in
+    25 fresh stores opened by 8 processes before connect retried)."""
+    ctx = multiprocessing.get_context("spawn")
+    workers, stores = 8, 40
+    barrier = ctx.Barrier(workers)
+    procs = [ctx.Process(target=_fresh_store_worker, args=(str(tmp_path), w, stores, barrier)) for w in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * workers
+    for k in range(stores):
+        assert sorted(r["run_id"] for r in _check(tmp_path / f"results{k}.sqlite")) == [f"w{w}" for w in range(8)]
+
+
 INSERT_FOREVER = """
 import sys
 from test_store_reliability import _record
