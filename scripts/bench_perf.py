@@ -10,7 +10,9 @@ On the same model, hyper-parameters, examples and threads, in one process, side 
 
 Figures are real (non-padding) tokens per second, padding waste, peak RSS of each phase, model FLOP
 utilisation against a measured matmul peak, and the ratios A/B and A/C (median and spread over --repeats).
-Also: sorted vs unsorted evaluation, the fixed cost of a run, second-run data preparation, peak RSS at
+On a machine with a CUDA GPU everything runs there (memory is then peak GPU memory; the matmul peak is the card's,
+measured); CUDA_VISIBLE_DEVICES="" keeps it on the CPU. Also: sorted vs unsorted evaluation, the fixed cost of a
+run, second-run data preparation, peak RSS at
 batch 16 x 512 tokens and (--scaling) time as examples and max length grow.
 
     python scripts/bench_perf.py --smoke                       # seconds, tiny random model, demo task
@@ -38,13 +40,24 @@ import torch  # noqa: E402
 
 TWEET_TASKS = {"ruw", "tweeteval_stance"}
 GiB = 1024**3
+# Where B and C run, and where A's Trainer puts the model: the GPU when there is one (CUDA_VISIBLE_DEVICES="" for CPU)
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def sync() -> None:
+    """Wait for queued GPU work, so that a timer read after it counts that work."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
 
 
 # ---------------------------------------------------------------------------------------------- measurement helpers
 
 
 def reset_peak_rss() -> bool:
-    """Reset the kernel's peak-RSS mark of this process (Linux >= 4.0); False where that is not possible."""
+    """Reset the kernel's peak-RSS mark of this process (Linux >= 4.0), and the GPU's peak-memory mark; False where
+    the RSS mark cannot be reset."""
+    if DEVICE.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -66,6 +79,11 @@ def peak_rss_bytes() -> int:
     return rss if sys.platform == "darwin" else rss * 1024
 
 
+def peak_gpu_bytes() -> int | None:
+    """Peak GPU memory held by tensors since the last reset_peak_rss (None without a GPU)."""
+    return torch.cuda.max_memory_allocated() if DEVICE.type == "cuda" else None
+
+
 def summary(values: list[float]) -> dict:
     """Median and spread of repeated measurements."""
     med = statistics.median(values)
@@ -80,12 +98,14 @@ def summary(values: list[float]) -> dict:
 
 def matmul_peak_gflops(dtype: torch.dtype, n: int, reps: int) -> float:
     """Best-of-reps GFLOP/s of an n x n matmul: the practical peak model FLOP utilisation is measured against."""
-    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    a, b = torch.randn(n, n, device=DEVICE).to(dtype), torch.randn(n, n, device=DEVICE).to(dtype)
     torch.matmul(a, b)  # warm-up
+    sync()
     best = float("inf")
     for _ in range(reps):
         t = time.perf_counter()
         torch.matmul(a, b)
+        sync()
         best = min(best, time.perf_counter() - t)
     return 2 * n**3 / best / 1e9
 
@@ -229,7 +249,7 @@ def pad_batch(feats: list[dict], pad_id: int, length: int | None = None) -> dict
 
 def autocast(precision: str):
     if precision == "bf16":
-        return torch.autocast("cpu", dtype=torch.bfloat16)
+        return torch.autocast(DEVICE.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
@@ -253,7 +273,7 @@ def run_a(cfg, train, dev, evals, out: Path, probe: TrainerProbe) -> dict:
         fit_info = ft.fit(train, dev)
     fit_s = time.perf_counter() - t0
     train_counts, train_t, loop_s = dict(probe.c), dict(probe.t), probe.loop_seconds()
-    rss = peak_rss_bytes()
+    rss, gpu = peak_rss_bytes(), peak_gpu_bytes()
     probe.reset()
     t0 = time.perf_counter()
     with probe.patched():
@@ -276,6 +296,7 @@ def run_a(cfg, train, dev, evals, out: Path, probe: TrainerProbe) -> dict:
         "eval_real_tokens": probe.c["pred_real"],
         "eval_total_tokens": probe.c["pred_total"],
         "peak_rss_bytes": rss,
+        "peak_gpu_bytes": gpu,
         "prepare_inputs_s": ft.prepare_s,  # tokenizing or reading bench.cache (not in train_s or eval_s)
         "eval_sampler": eval_sampler,
         "n_params_non_embedding": non_embedding_params(ft.model),
@@ -312,7 +333,7 @@ def run_b(cfg, train, evals, out: Path, probe: TrainerProbe, precision: str) -> 
         seed=cfg.seed,
         data_seed=cfg.seed,
         bf16=precision == "bf16",
-        use_cpu=not torch.cuda.is_available(),
+        use_cpu=DEVICE.type == "cpu",
         logging_steps=10,
         report_to="none",
         disable_tqdm=True,
@@ -323,7 +344,7 @@ def run_b(cfg, train, evals, out: Path, probe: TrainerProbe, precision: str) -> 
     with probe.patched():
         trainer.train()
     train_counts, loop_s = dict(probe.c), probe.loop_seconds()
-    rss = peak_rss_bytes()
+    rss, gpu = peak_rss_bytes(), peak_gpu_bytes()
     eval_ds = dataset(evals)
     probe.reset()
     t0 = time.perf_counter()
@@ -338,6 +359,7 @@ def run_b(cfg, train, evals, out: Path, probe: TrainerProbe, precision: str) -> 
         "eval_real_tokens": probe.c["pred_real"],
         "eval_total_tokens": probe.c["pred_total"],
         "peak_rss_bytes": rss,
+        "peak_gpu_bytes": gpu,
     }
 
 
@@ -351,8 +373,9 @@ def run_c(cfg, train, evals, precision: str) -> dict:
     has_target = cfg.task.target_field is not None
     tok = load_tokenizer(cfg.model)
     model, _ = load_model(cfg.model, labels, cfg.seed)
+    model.to(DEVICE)
     feats = rows(encode_plain(tok, train, cfg.model.max_length, has_target, pad_to_max=False))
-    y = torch.tensor([labels.index(e["label"]) for e in train])
+    y = torch.tensor([labels.index(e["label"]) for e in train], device=DEVICE)
     order = sorted(range(len(feats)), key=lambda i: len(feats[i]["input_ids"]))
     batches = [order[i : i + t.batch_size] for i in range(0, len(order), t.batch_size)]
     random.Random(cfg.seed).shuffle(batches)
@@ -375,6 +398,7 @@ def run_c(cfg, train, evals, precision: str) -> dict:
             batch = pad_batch([feats[i] for i in b], tok.pad_token_id)
             real += int(batch["attention_mask"].sum())
             total += batch["input_ids"].numel()
+            batch = {k: v.to(DEVICE, non_blocking=True) for k, v in batch.items()}
             with autocast(precision):
                 logits = model(**batch).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), y[b])
@@ -383,8 +407,9 @@ def run_c(cfg, train, evals, precision: str) -> dict:
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
+    sync()
     train_s = time.perf_counter() - t0
-    rss = peak_rss_bytes()
+    rss, gpu = peak_rss_bytes(), peak_gpu_bytes()
     ev = evaluate_minimal(model, tok, evals, cfg, precision, sort=True)
     return {
         "train_s": train_s,
@@ -395,6 +420,7 @@ def run_c(cfg, train, evals, precision: str) -> dict:
         "eval_real_tokens": ev["eval_real_tokens"],
         "eval_total_tokens": ev["eval_total_tokens"],
         "peak_rss_bytes": rss,
+        "peak_gpu_bytes": gpu,
         "model": model,
         "tokenizer": tok,
     }
@@ -420,9 +446,10 @@ def evaluate_minimal(model, tok, examples, cfg, precision: str, sort: bool) -> d
             batch = pad_batch([feats[i] for i in idx], tok.pad_token_id, None if sort else L)
             real += int(batch["attention_mask"].sum())
             total += batch["input_ids"].numel()
-            out = model(**batch).logits.float()
+            out = model(**{k: v.to(DEVICE, non_blocking=True) for k, v in batch.items()}).logits.float()
             for i, row in zip(idx, out, strict=True):
                 logits[i] = row
+    sync()
     eval_s = time.perf_counter() - t0
     model.train()
     return {"eval_s": eval_s, "eval_real_tokens": real, "eval_total_tokens": total}
@@ -449,6 +476,7 @@ def pipeline_figures(runs: list[dict], params: int, peak: float) -> dict:
         "padding_waste_train": 1 - r0["train_real_tokens"] / max(r0["train_total_tokens"], 1),
         "padding_waste_eval": 1 - r0["eval_real_tokens"] / max(r0["eval_total_tokens"], 1),
         "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
+        "peak_gpu_bytes": max((r.get("peak_gpu_bytes") or 0) for r in runs) or None,
         # useful FLOPs only: real tokens x non-embedding parameters (attention score FLOPs left out)
         "mfu_train": 6 * params * statistics.median(tr) / (peak * 1e9),
         "mfu_eval": 2 * params * statistics.median(ev) / (peak * 1e9),
@@ -758,10 +786,11 @@ def targets(res: dict, smoke: bool) -> list[dict]:
 
 def print_tables(res: dict) -> None:
     line = "-" * 104
+    gpu = res["meta"].get("device", "cpu") != "cpu"  # memory column: peak GPU memory there, else peak RSS
     print(f"\n{line}\nThroughput: real (non-padding) tokens/s, median over {res['meta']['repeats']} repeat(s) "
           f"[spread = (max-min)/median]\n{line}")  # fmt: skip
     print(f"{'task/prec':<18}{'pipe':<5}{'train tok/s':>14}{'spread':>8}{'eval tok/s':>14}{'spread':>8}"
-          f"{'pad train':>10}{'pad eval':>9}{'RSS GiB':>9}{'MFU tr':>8}")  # fmt: skip
+          f"{'pad train':>10}{'pad eval':>9}{'GPU GiB' if gpu else 'RSS GiB':>9}{'MFU tr':>8}")  # fmt: skip
     for task, per in res["tasks"].items():
         for prec, r in per.items():
             rows_ = [(k, r["pipelines"][k]) for k in ("A", "B", "C")]
@@ -774,7 +803,7 @@ def print_tables(res: dict) -> None:
                         f"{tr['median']:,.0f}",
                         f"{tr['spread']:.0%}",
                         f"{f['padding_waste_train']:.0%}",
-                        f"{f['peak_rss_bytes'] / GiB:.2f}",
+                        f"{(f['peak_gpu_bytes'] if gpu else f['peak_rss_bytes']) / GiB:.2f}",
                         f"{f['mfu_train']:.1%}",
                     ]
                 ev, pad_ev = f["eval_tokens_per_s"], f.get("padding_waste_eval", f.get("padding_waste"))
@@ -806,7 +835,8 @@ def print_tables(res: dict) -> None:
             print(f"peak RSS, {res['meta']['model']} training at batch {r['batch_size']} x {r['max_length']} "
                   f"{' '.join(r['overrides'])} (largest batch seen {r['max_batch_shape']}): "
                   f"{r['peak_rss_bytes'] / GiB:.2f} GiB")  # fmt: skip
-    print("matmul peak GFLOP/s: " + ", ".join(f"{k} {v:,.1f}" for k, v in res["peak_gflops"].items()))
+    peaks = ", ".join(f"{k} {v:,.1f}" for k, v in res["peak_gflops"].items())
+    print(f"matmul peak GFLOP/s ({res['meta'].get('device', 'cpu')}): {peaks}")
     for pr in res.get("profile", []):
         print(f"\nprofile of A's training ({pr['task']}, {pr['steps']} steps, training loop {pr['loop_s']:.1f} s):")
         print("  " + ", ".join(f"{k} {v:.0%}" for k, v in pr["share"].items()))
@@ -840,7 +870,7 @@ def parse(argv=None):
     ap.add_argument("--threads", type=int, default=None, help="torch threads for all (default: torch's default)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--bf16", action="store_true", help="also run everything under bf16 autocast (A, B: Trainer "
-                    "bf16=True; C: torch.autocast('cpu', bfloat16)) and report bf16/fp32")  # fmt: skip
+                    "bf16=True; C: torch.autocast(device, bfloat16)) and report bf16/fp32")  # fmt: skip
     ap.add_argument(
         "--scaling", action="store_true", help="also time A at 1x/2x/4x examples and max length 128/256/512"
     )
@@ -881,7 +911,7 @@ def main(argv=None) -> dict:
     tasks = [t for spec in (args.task or (["demo"] if smoke else ["ruw", "geostance"])) for t in spec.split(",")]
     precisions = ["fp32", "bf16"] if args.bf16 else ["fp32"]
     torch.set_num_threads(p["threads"])
-    n = 512 if smoke else 2048
+    n = 512 if smoke else 8192 if DEVICE.type == "cuda" else 2048
     peaks = {"fp32": matmul_peak_gflops(torch.float32, n, 5 if smoke else 10)}
     peaks["bf16"] = matmul_peak_gflops(torch.bfloat16, n, 5 if smoke else 10)
     res = {
@@ -894,6 +924,7 @@ def main(argv=None) -> dict:
             "python": platform.python_version(),
             "cpu": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(),
+            "device": torch.cuda.get_device_name() if DEVICE.type == "cuda" else "cpu",
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         },
         "peak_gflops": peaks,
