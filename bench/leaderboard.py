@@ -7,10 +7,13 @@ One row per model configuration: runs are grouped by task, model name and a hash
 seed, output_dir, results_db, print_table and eval_task. For each row:
 
 * score: mean ± sample std of the metric over the row's runs (seeds), n = number of runs;
-* 95% CI: percentile bootstrap over the split's examples (1000 resamples of example indices), computed for each
-  run from its predictions file; the row shows the *mean of the per-run lower and upper bounds* (the interval a
-  typical seed gets). Per-target intervals (HTML plot) are computed the same way on each target's examples;
-* significance: paired bootstrap (same resampled example ids for both systems) of each row's *first run*
+* 95% CI: percentile bootstrap over the split's texts (1000 resamples; all (target, text) pairs of a drawn text
+  come together, since they share it and are not independent; with one example per text this is the plain example
+  bootstrap), computed for each run from its predictions file (files without the "group" field, written before it
+  was recorded, make the whole board resample single examples); the row shows the *mean of the per-run lower
+  and upper bounds* (the interval a typical seed gets). Per-target intervals (HTML plot) are computed the same way
+  on each target's examples;
+* significance: paired bootstrap (same resampled texts for both systems) of each row's *first run*
   (lowest seed, earliest) against the first run of the best row (highest mean), on the example ids both share;
   rows with p >= 0.05 are marked `*` (not significantly different from the best).
 """
@@ -37,7 +40,8 @@ NOT_CONFIG = ("seed", "output_dir", "results_db", "print_table", "logger", "forc
 METRICS = ("f_avg", "macro_f1", "accuracy")
 ALPHA = 0.05
 LEGEND = (
-    "score: mean ± std over seeds (n runs); 95% CI: percentile bootstrap over examples, mean of the per-seed bounds; "
+    "score: mean ± std over seeds (n runs); 95% CI: percentile bootstrap over examples, or over texts where the "
+    "title says so (all target pairs of a drawn text together), mean of the per-seed bounds; "
     f"* = not significantly different from the best row (paired bootstrap of each row's first seed, p >= {ALPHA})"
 )
 
@@ -100,6 +104,7 @@ class Board:
     targets: list[str]
     n_examples: int
     rows: list[Row]
+    n_clusters: int | None = None  # articles the bootstrap resamples (None: it resamples single examples)
 
     @property
     def best(self) -> Row:
@@ -111,11 +116,17 @@ class Board:
         return self.best.records[0]["metrics"][self.split]["pooled"]["confusion"]
 
 
-def _avg_ci(preds_per_run: list[dict], score_fn, ids_filter=None, **kw) -> tuple[float, float]:
+def _groups(rows: list[dict], clustered: bool) -> list | None:
+    """Bootstrap clusters: each prediction's article ("group"), or None (single examples)."""
+    return [r["group"] for r in rows] if clustered else None
+
+
+def _avg_ci(preds_per_run: list[dict], score_fn, clustered: bool, ids_filter=None, **kw) -> tuple[float, float]:
     cis = []
     for preds in preds_per_run:
         rows = [r for r in preds.values() if ids_filter is None or ids_filter(r)]
-        cis.append(bootstrap_ci([r["gold"] for r in rows], [r["pred"] for r in rows], score_fn, **kw))
+        gold, pred, groups = [r["gold"] for r in rows], [r["pred"] for r in rows], _groups(rows, clustered)
+        cis.append(bootstrap_ci(gold, pred, score_fn, groups=groups, **kw))
     return statistics.mean(c.low for c in cis), statistics.mean(c.high for c in cis)
 
 
@@ -128,17 +139,21 @@ def _board(task: str, records: list[dict], split: str, metric: str | None, n_res
     score_fn = score_function(metric, records[0]["config"]["task"]["labels"])
     kw = {"n_resamples": n_resamples, "seed": seed}
     rows, preds = [], {}
+    for (_, h), recs in groups.items():
+        preds[h] = [load_predictions(r, split) for r in recs]
+    # predictions files written before articles were recorded have no "group": then the whole board resamples
+    # single examples, so that every row's interval is computed the same way
+    clustered = all("group" in p for runs in preds.values() for run in runs for p in run.values())
     for (name, h), recs in groups.items():
         row = Row(name, h, recs, label=name if names[name] == 1 else f"{name} [{h}]")
         row.scores = [r["metrics"][split]["pooled"][metric] for r in recs]
         row.mean = statistics.mean(row.scores)
         row.std = statistics.stdev(row.scores) if len(recs) > 1 else None
-        preds[h] = [load_predictions(r, split) for r in recs]
-        row.ci = _avg_ci(preds[h], score_fn, **kw)
+        row.ci = _avg_ci(preds[h], score_fn, clustered, **kw)
         row.n_examples = len(preds[h][0])
         for t in recs[0]["metrics"][split]["per_target"]:
             row.per_target[t] = statistics.mean(r["metrics"][split]["per_target"][t][metric] for r in recs)
-            row.per_target_ci[t] = _avg_ci(preds[h], score_fn, lambda p, t=t: p["target"] == t, **kw)
+            row.per_target_ci[t] = _avg_ci(preds[h], score_fn, clustered, lambda p, t=t: p["target"] == t, **kw)
         row.params = recs[0]["model"].get("params")
         row.train_s = statistics.mean(r["timing_s"].get("train", 0.0) for r in recs)
         rows.append(row)
@@ -160,10 +175,11 @@ def _board(task: str, records: list[dict], split: str, metric: str | None, n_res
                 f"{task}: runs {best.records[0]['run_id']} and {row.records[0]['run_id']} disagree on gold"
             )
         test = paired_bootstrap([a[i]["gold"] for i in ids], [a[i]["pred"] for i in ids], [b[i]["pred"] for i in ids],
-                                score_fn, **kw)  # fmt: skip
+                                score_fn, groups=_groups([a[i] for i in ids], clustered), **kw)  # fmt: skip
         row.p_vs_best, row.tied = test.p_value, test.p_value >= ALPHA
     targets = sorted({t for r in rows for t in r.per_target})
-    return Board(task, split, metric, targets, best.n_examples, rows)
+    n_clusters = len({p["group"] for p in preds[best.config_hash][0].values()}) if clustered else None
+    return Board(task, split, metric, targets, best.n_examples, rows, n_clusters)
 
 
 def build(db, tasks=None, split="test", metric=None, n_resamples=1000, seed=0) -> list[Board]:
@@ -209,6 +225,8 @@ def display_rows(board: Board) -> list[dict]:
 
 
 def _title(b: Board) -> str:
+    if b.n_clusters and b.n_clusters < b.n_examples:
+        return f"{b.task}: {b.metric} on {b.split} ({b.n_examples} examples from {b.n_clusters} texts; CI over texts)"
     return f"{b.task}: {b.metric} on {b.split} ({b.n_examples} examples)"
 
 

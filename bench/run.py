@@ -109,6 +109,7 @@ def run(cfg: DictConfig) -> dict:
             {
                 "split": split,
                 "id": e["id"],
+                "group": e.get("group", e["id"]),  # the article of a (target, article) pair: bootstrap cluster
                 "target": e["target"],
                 "gold": e["label"],
                 "pred": p,

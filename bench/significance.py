@@ -1,7 +1,9 @@
 """Bootstrap confidence intervals and paired bootstrap tests over test examples.
 
 Both resample example *indices* with replacement (``numpy.random.default_rng(seed)``), so a paired test scores the
-two systems on exactly the same resampled examples. ``score_fn(gold, pred) -> float`` is any metric; the ones
+two systems on exactly the same resampled examples. With ``groups`` (a cluster key per example, e.g. the article
+of each (target, article) pair) whole clusters are resampled instead (cluster bootstrap), since the pairs of one
+article share its text and are not independent. ``score_fn(gold, pred) -> float`` is any metric; the ones
 below (``bench.metrics.f_avg``, ``macro_f1`` -- optionally ``functools.partial(macro_f1, labels=...)`` --
 and ``accuracy``) are recognised and computed for all resamples at once from per-label counts with numpy; any
 other callable is called once per resample.
@@ -54,11 +56,14 @@ def score_function(name: str, labels: Sequence[str] | None = None) -> ScoreFn:
 
 
 def _fast(score_fn, gold, preds) -> tuple[Callable, Callable] | None:
-    """(encode, score) for a known score: encode labels to int codes; score (B, n) code arrays -> (B,) scores."""
+    """(encode, score) for a known score: encode labels to int codes; score(g, p, w) -> (B,) scores, where g and p
+    are (n,) codes and w is (B, n): how many times each example is in each resample."""
     fn, kw = (score_fn.func, score_fn.keywords) if isinstance(score_fn, functools.partial) else (score_fn, {})
     if fn is accuracy and not kw:
         codes = {lab: i for i, lab in enumerate(sorted(set(gold).union(*map(set, preds))))}
-        return lambda labels: np.array([codes[lab] for lab in labels]), lambda g, p: (g == p).mean(axis=1)
+        return (lambda labels: np.array([codes[lab] for lab in labels])), (
+            lambda g, p, w: (w @ (g == p)) / np.maximum(w.sum(axis=1), 1)
+        )
     if fn is f_avg and not kw:
         scored = list(STANCE_POLES)
     elif fn is macro_f1 and set(kw) == {"labels"} and kw["labels"] is not None:
@@ -67,64 +72,89 @@ def _fast(score_fn, gold, preds) -> tuple[Callable, Callable] | None:
         return None
     codes = {lab: i for i, lab in enumerate(scored)}
 
-    def score(g, p):
+    def score(g, p, w):
         f1 = []
         for k in range(len(scored)):
-            gk, pk = g == k, p == k
-            denom = gk.sum(axis=1) + pk.sum(axis=1)  # F1 = 2tp / (2tp + fp + fn); 0 when undefined, as sklearn
-            f1.append(np.divide(2 * (gk & pk).sum(axis=1), denom, out=np.zeros(len(g)), where=denom > 0))
-        return np.mean(f1, axis=0) if f1 else np.zeros(len(g))
+            gk, pk = (g == k).astype(float), (p == k).astype(float)
+            denom = w @ gk + w @ pk  # F1 = 2tp / (2tp + fp + fn); 0 when undefined, as sklearn
+            f1.append(np.divide(2 * (w @ (gk * pk)), denom, out=np.zeros(len(w)), where=denom > 0))
+        return np.mean(f1, axis=0) if f1 else np.zeros(len(w))
 
     return (lambda labels: np.array([codes.get(lab, -1) for lab in labels])), score
 
 
-def _index_chunks(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+def _cluster_index(n: int, groups: Sequence | None) -> tuple[np.ndarray, int]:
+    """Each example's cluster number (0..C-1) and C; without groups every example is its own cluster."""
+    if groups is None:
+        return np.arange(n), n
+    if len(groups) != n:
+        raise ValueError(f"groups and gold differ in length ({len(groups)} vs {n})")
+    numbers: dict = {}
+    return np.array([numbers.setdefault(g, len(numbers)) for g in groups]), len(numbers)
+
+
+def _draws(n_clusters: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Chunks of resamples: (chunk, n_clusters) cluster numbers drawn with replacement."""
     rng = np.random.default_rng(seed)
     for start in range(0, n_resamples, _CHUNK):
-        yield rng.integers(0, n, size=(min(_CHUNK, n_resamples - start), n))
+        yield rng.integers(0, n_clusters, size=(min(_CHUNK, n_resamples - start), n_clusters))
 
 
-def resampled_scores(gold, preds: Sequence[Sequence], score_fn: ScoreFn, n_resamples=1000, seed=0) -> np.ndarray:
-    """Scores of each prediction list on the same bootstrap resamples: array of shape (len(preds), n_resamples)."""
+def resampled_scores(
+    gold, preds: Sequence[Sequence], score_fn: ScoreFn, n_resamples=1000, seed=0, groups: Sequence | None = None
+) -> np.ndarray:
+    """Scores of each prediction list on the same bootstrap resamples: array of shape (len(preds), n_resamples).
+
+    groups: a cluster key per example (e.g. the article of each (target, article) pair). Whole clusters are then
+    resampled, as examples of one article are not independent; without it every example is resampled on its own.
+    """
     gold = list(gold)
     n = len(gold)
     if n == 0:
         raise ValueError("cannot bootstrap an empty set of examples")
     if any(len(p) != n for p in preds):
         raise ValueError(f"predictions and gold differ in length ({[len(p) for p in preds]} vs {n})")
+    cluster, n_clusters = _cluster_index(n, groups)
     fast = _fast(score_fn, gold, preds)
     if fast is not None:
         encode, fast_score = fast
         g_codes, p_codes = encode(gold), [encode(p) for p in preds]
     else:
         g_codes, p_codes = np.asarray(gold, dtype=object), [np.asarray(p, dtype=object) for p in preds]
+        members = [np.flatnonzero(cluster == c) for c in range(n_clusters)]
     out = np.empty((len(preds), n_resamples))
     done = 0
-    for idx in _index_chunks(n, n_resamples, seed):
-        for j, p in enumerate(p_codes):
-            if fast is not None:
-                out[j, done : done + len(idx)] = fast_score(g_codes[idx], p[idx])
-            else:
-                out[j, done : done + len(idx)] = [score_fn(list(g_codes[i]), list(p[i])) for i in idx]
-        done += len(idx)
+    for draw in _draws(n_clusters, n_resamples, seed):
+        b = len(draw)
+        if fast is not None:  # times each cluster is drawn, then each example's weight in each resample
+            counts = np.bincount((draw + n_clusters * np.arange(b)[:, None]).ravel(), minlength=b * n_clusters)
+            weights = counts.reshape(b, n_clusters)[:, cluster].astype(float)
+            for j, p in enumerate(p_codes):
+                out[j, done : done + b] = fast_score(g_codes, p, weights)
+        else:
+            idx = [np.concatenate([members[c] for c in row]) for row in draw]
+            for j, p in enumerate(p_codes):
+                out[j, done : done + b] = [score_fn(list(g_codes[i]), list(p[i])) for i in idx]
+        done += b
     return out
 
 
-def bootstrap_ci(gold, pred, score_fn: ScoreFn, n_resamples=1000, seed=0, alpha=0.05) -> CI:
-    """Percentile bootstrap (1 - alpha) interval of score_fn over examples resampled with replacement."""
-    scores = resampled_scores(gold, [pred], score_fn, n_resamples, seed)[0]
+def bootstrap_ci(gold, pred, score_fn: ScoreFn, n_resamples=1000, seed=0, alpha=0.05, groups=None) -> CI:
+    """Percentile bootstrap (1 - alpha) interval of score_fn over examples (or clusters of them: `groups`)
+    resampled with replacement."""
+    scores = resampled_scores(gold, [pred], score_fn, n_resamples, seed, groups)[0]
     low, high = np.quantile(scores, [alpha / 2, 1 - alpha / 2])
     return CI(float(low), float(high), float(score_fn(list(gold), list(pred))))
 
 
-def paired_bootstrap(gold, pred_a, pred_b, score_fn: ScoreFn, n_resamples=1000, seed=0) -> Paired:
+def paired_bootstrap(gold, pred_a, pred_b, score_fn: ScoreFn, n_resamples=1000, seed=0, groups=None) -> Paired:
     """Paired bootstrap test of score(a) - score(b): both systems scored on the same resampled indices.
 
     Two-sided p-value by the shift method (Berg-Kirkpatrick et al. 2012; Koehn 2004): the bootstrap distribution
     of the difference, centred on the observed difference, approximates its null distribution, so
     p = (1 + #{|delta_b - delta| >= |delta|}) / (1 + n_resamples). Identical systems give delta = 0 and p = 1.
     """
-    scores = resampled_scores(gold, [pred_a, pred_b], score_fn, n_resamples, seed)
+    scores = resampled_scores(gold, [pred_a, pred_b], score_fn, n_resamples, seed, groups)
     deltas = scores[0] - scores[1]
     diff = score_fn(list(gold), list(pred_a)) - score_fn(list(gold), list(pred_b))
     extreme = int(np.sum(np.abs(deltas - diff) >= abs(diff) - 1e-12))

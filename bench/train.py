@@ -106,6 +106,10 @@ class FineTuner:
         from transformers import TrainingArguments
 
         t = self.cfg.train
+        # the same switch under its current name (transformers 5.x renamed gradient_checkpointing; both are accepted
+        # until v6, the old one with a warning)
+        fields = TrainingArguments.__dataclass_fields__
+        checkpointing = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
         return TrainingArguments(
             output_dir=str(self.checkpoint_dir or self.run_dir / "checkpoints"),
             num_train_epochs=t.epochs,
@@ -130,7 +134,7 @@ class FineTuner:
             fp16=t.precision == "fp16",
             use_cpu=not torch.cuda.is_available(),
             torch_compile=t.torch_compile,
-            gradient_checkpointing=t.gradient_checkpointing,
+            **{checkpointing: t.gradient_checkpointing},
             logging_steps=10,
             include_num_input_tokens_seen="non_padding",  # training cost, recorded in the fit info
             report_to="none",

@@ -88,9 +88,18 @@ def test_unsupported_combinations_fail_before_training(make_cfg, overrides, mess
 
 
 @pytest.mark.parametrize("model", ["tiny", "tiny_joint"])
-def test_gradient_checkpointing_trains_both_formulations(make_cfg, model):
+def test_gradient_checkpointing_trains_both_formulations(make_cfg, model, monkeypatch):
+    import torch.utils.checkpoint
+    import transformers.modeling_utils
+
+    calls = []
+    original = torch.utils.checkpoint.checkpoint
+    counted = lambda *a, **k: calls.append(1) or original(*a, **k)  # noqa: E731
+    monkeypatch.setattr(torch.utils.checkpoint, "checkpoint", counted)
+    monkeypatch.setattr(transformers.modeling_utils, "checkpoint", counted)
     rec = run(make_cfg("experiment=smoke", f"model={model}", "train.gradient_checkpointing=true"))
     assert rec["config"]["train"]["gradient_checkpointing"] is True
+    assert calls  # the encoder's layers really ran under activation checkpointing
     assert rec["fit"]["steps"] > 0 and np.isfinite(rec["fit"]["train_loss"])
 
 

@@ -17,6 +17,7 @@ from hydra.core.global_hydra import GlobalHydra
 
 from bench import leaderboard, store
 from bench.errors import BenchError
+from bench.metrics import f_avg
 from bench.run import run
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -186,3 +187,34 @@ def test_html_renders_in_headless_chromium(runs, tmp_path):
     dom = out.stdout
     assert dom.count('<table class="board">') == 2 and dom.count("<svg") == 6
     assert '<tr class="best">' in dom and "&lt;script&gt;" in dom and "<script>alert" not in dom
+
+
+def test_intervals_resample_whole_texts_and_old_files_fall_back_to_examples(runs, tmp_path):
+    db, records = runs
+    (board,) = leaderboard.build(db, n_resamples=200)
+    tiny = _tiny(records)
+    preds = leaderboard.load_predictions(tiny, "test")
+    texts = {p["group"] for p in preds.values()}
+    assert all(p["id"].startswith(f"{p['group']}:") for p in preds.values())  # demo: one pair per (text, target)
+    assert board.n_clusters == len(texts) < board.n_examples
+    assert f"from {len(texts)} texts; CI over texts" in leaderboard.to_table([board])
+    # the row's interval is the text bootstrap of its runs' predictions
+    by_model = {r.model: r for r in board.rows}
+    gold, pred, groups = zip(*((p["gold"], p["pred"], p["group"]) for p in preds.values()), strict=True)
+    want = leaderboard.bootstrap_ci(gold, pred, f_avg, n_resamples=200, seed=0, groups=groups)
+    other = leaderboard.load_predictions(_tiny(records, seed=2), "test")
+    g2, p2, t2 = zip(*((p["gold"], p["pred"], p["group"]) for p in other.values()), strict=True)
+    want2 = leaderboard.bootstrap_ci(g2, p2, f_avg, n_resamples=200, seed=0, groups=t2)
+    assert by_model["tiny"].ci == pytest.approx(((want.low + want2.low) / 2, (want.high + want2.high) / 2))
+
+    # a predictions file written before texts were recorded: the board resamples single examples
+    old = tmp_path / "old_predictions.jsonl"
+    with open(tiny["predictions_path"]) as f, open(old, "w") as out:
+        for line in f:
+            row = json.loads(line)
+            row.pop("group")
+            out.write(json.dumps(row) + "\n")
+    (board,) = leaderboard.build(_store(tmp_path, [_variant(tiny, predictions_path=str(old))]), n_resamples=200)
+    assert board.n_clusters is None and "CI over texts" not in leaderboard.to_table([board])
+    plain = leaderboard.bootstrap_ci(gold, pred, f_avg, n_resamples=200, seed=0)
+    assert board.rows[0].ci == pytest.approx((plain.low, plain.high))

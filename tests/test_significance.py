@@ -109,3 +109,47 @@ def test_bad_inputs_raise():
     assert functools.partial(macro_f1, labels=None)(["a", "b"], ["a", "a"]) == pytest.approx(
         macro_f1(["a", "b"], ["a", "a"])
     )
+
+
+# --- cluster bootstrap: the (target, text) pairs of one text are resampled together ---
+
+
+@pytest.mark.parametrize("name", ["f_avg", "macro_f1", "accuracy"])
+def test_one_example_per_cluster_is_the_example_bootstrap(name):
+    gold, pred = _noisy(n=90)
+    fn = score_function(name, LABELS)
+    plain = resampled_scores(gold, [pred], fn, n_resamples=200, seed=5)
+    clustered = resampled_scores(gold, [pred], fn, n_resamples=200, seed=5, groups=[f"g{i}" for i in range(90)])
+    np.testing.assert_array_equal(plain, clustered)
+
+
+@pytest.mark.parametrize("name", ["f_avg", "macro_f1", "accuracy"])
+def test_clustered_vectorised_path_equals_the_loop(name):
+    gold, pred = _noisy(n=120)
+    groups = [i // 4 for i in range(120)]  # 30 texts, 4 targets each
+    fn = score_function(name, LABELS)
+    fast = resampled_scores(gold, [pred], fn, n_resamples=150, seed=2, groups=groups)
+    slow = resampled_scores(gold, [pred], lambda g, p: fn(g, p), n_resamples=150, seed=2, groups=groups)
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
+
+
+def test_copies_of_one_text_add_no_information():
+    """Each example repeated 4 times, as if one text carried 4 identical pairs: the example bootstrap takes the
+    copies for independent evidence and halves the interval; resampling texts gives the original interval."""
+    gold, pred = _noisy(n=100, seed=4)
+    gold4, pred4 = [g for g in gold for _ in range(4)], [p for p in pred for _ in range(4)]
+    texts = [i for i in range(100) for _ in range(4)]
+    original = bootstrap_ci(gold, pred, accuracy, n_resamples=1000, seed=7)
+    by_text = bootstrap_ci(gold4, pred4, accuracy, n_resamples=1000, seed=7, groups=texts)
+    by_pair = bootstrap_ci(gold4, pred4, accuracy, n_resamples=1000, seed=7)
+    assert (by_text.low, by_text.high) == pytest.approx((original.low, original.high), abs=1e-12)
+    assert (by_pair.high - by_pair.low) < 0.6 * (original.high - original.low)
+
+
+def test_paired_cluster_bootstrap_resamples_the_same_texts_for_both():
+    gold, a = _noisy(n=80)
+    groups = [i // 4 for i in range(80)]
+    res = paired_bootstrap(gold, a, list(a), f_avg, n_resamples=200, groups=groups)
+    assert (res.diff, res.p_value) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="groups and gold differ in length"):
+        resampled_scores(gold, [a], f_avg, n_resamples=10, groups=groups[:-1])

@@ -37,7 +37,11 @@ class JointClassifier(nn.Module):
             nn.init.normal_(head.weight, std=getattr(encoder.config, "initializer_range", 0.02))
             nn.init.zeros_(head.bias)
 
-    def gradient_checkpointing_enable(self, **kwargs):  # train.gradient_checkpointing (the Trainer calls this)
+    # train.gradient_checkpointing: the Trainer calls the first (transformers >= 5.x), or the second (older 5.x)
+    def activation_checkpointing_enable(self, **kwargs):
+        self.encoder.activation_checkpointing_enable(**kwargs)
+
+    def gradient_checkpointing_enable(self, **kwargs):
         self.encoder.gradient_checkpointing_enable(**kwargs)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
