@@ -88,3 +88,17 @@ def test_tfidf_svm_reproduces_published_tweeteval_svm(make_cfg):
     rec = run(make_cfg("task=tweeteval_stance", "model=tfidf_svm"))
     # TweetEval paper, SVM baseline: 67.3 F_avg on the pooled test set
     assert abs(100 * rec["metrics"]["test"]["main"] - 67.3) <= 3.0
+
+
+def test_fingerprint_depends_on_the_resolved_config_not_on_override_order(make_cfg):
+    """A sweep re-launched with its overrides in another order skips what is recorded: the fingerprint hashes the
+    resolved config (and data checksums and code version), not the command line."""
+    from bench import record
+
+    a = make_cfg("seed=3", "train.precision=bf16", "model.max_length=256", "task=demo")
+    b = make_cfg("task=demo", "model.max_length=256", "seed=3", "train.precision=bf16")
+    c = make_cfg("task=demo", "model.max_length=255", "seed=3", "train.precision=bf16")
+    checksums = {"data/demo/articles.jsonl": "0" * 64}
+    assert record.fingerprint(a, checksums, "abc") == record.fingerprint(b, checksums, "abc")
+    assert record.fingerprint(a, checksums, "abc") != record.fingerprint(c, checksums, "abc")
+    assert record.fingerprint(a, checksums, "abc") != record.fingerprint(a, checksums, "abd")  # another commit
