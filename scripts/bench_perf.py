@@ -12,8 +12,8 @@ Figures are real (non-padding) tokens per second, padding waste, peak RSS of eac
 utilisation against a measured matmul peak, and the ratios A/B and A/C (median and spread over --repeats).
 On a machine with a CUDA GPU everything runs there (memory is then peak GPU memory; the matmul peak is the card's,
 measured); CUDA_VISIBLE_DEVICES="" keeps it on the CPU. Also: sorted vs unsorted evaluation, the fixed cost of a
-run, second-run data preparation, peak RSS at
-batch 16 x 512 tokens and (--scaling) time as examples and max length grow.
+run, second-run data preparation, peak RSS at batch 16 x 512 tokens and (--scaling) time as examples and max
+length grow.
 
     python scripts/bench_perf.py --smoke                       # seconds, tiny random model, demo task
     python scripts/bench_perf.py --repeats 3 --json perf.json  # minilm on ruw (tweets) and geostance (articles)
