@@ -102,3 +102,15 @@ def test_fingerprint_depends_on_the_resolved_config_not_on_override_order(make_c
     assert record.fingerprint(a, checksums, "abc") == record.fingerprint(b, checksums, "abc")
     assert record.fingerprint(a, checksums, "abc") != record.fingerprint(c, checksums, "abc")
     assert record.fingerprint(a, checksums, "abc") != record.fingerprint(a, checksums, "abd")  # another commit
+
+
+def test_mpnet_random_is_mpnet_sized_and_uses_the_real_tokenizer_setting(make_cfg):
+    """model=mpnet_random (scripts/bench_gpu.sh): all-mpnet-base-v2's architecture with random weights."""
+    from bench.models.transformer import load_model
+
+    cfg = make_cfg("model=mpnet_random")
+    assert cfg.model.tokenizer_from == (os.environ.get("BENCH_MPNET_DIR") or "sentence-transformers/all-mpnet-base-v2")
+    model, provenance = load_model(cfg.model, list(cfg.task.labels), seed=1)
+    assert type(model).__name__ == "MPNetForSequenceClassification" and provenance["source"] == "random_init"
+    n = sum(p.numel() for p in model.parameters())
+    assert abs(n - cfg.model.params) / cfg.model.params < 0.01, n
