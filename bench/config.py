@@ -111,8 +111,9 @@ class Config:
     print_table: bool = True
     force: bool = False  # re-run even if a complete run with the same fingerprint is already recorded
     tags: list[str] = field(default_factory=list)
-    # also score on this task's test set (shared targets, mapped labels) as metrics["cross:<task>"]; bench/cross.py
-    eval_task: str | None = None
+    # also score on this task's test set (shared targets, mapped labels) as metrics["cross:<task>"]; a list
+    # (eval_task=[ruw,geostance]) scores one trained model on each; bench/cross.py
+    eval_task: Any = None
 
 
 def register() -> None:

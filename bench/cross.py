@@ -1,4 +1,5 @@
-"""Cross-dataset evaluation: score the model trained on one task on another task's test set (`eval_task=ruw`).
+"""Cross-dataset evaluation: score the model trained on one task on another task's test set (`eval_task=ruw`), or
+on several with one training (`eval_task=[ruw,geostance]`).
 
 Only the targets both tasks share are scored (demo -> ruw: russia and ukraine). A training label the eval task
 lacks is mapped by CROSS_LABELS (`neutral` counts as `none`: neither favours nor opposes the target); a training
@@ -44,11 +45,19 @@ def label_map(train_labels: list[str], eval_labels: list[str], eval_name: str) -
     return out
 
 
-def load(cfg) -> CrossTask | None:
-    """The eval task's test examples on the shared targets (None without eval_task); fails before training."""
-    if not cfg.get("eval_task"):
-        return None
-    task = config.compose_task(cfg.eval_task)
+def load(cfg) -> list[CrossTask]:
+    """Each eval task's test examples on the shared targets (none without eval_task); fails before training."""
+    names = cfg.get("eval_task") or []
+    names = [names] if isinstance(names, str) else list(names)
+    if len(set(names)) != len(names):
+        raise BenchError(f"eval_task={names}: a task is named twice")
+    return [_load_one(cfg, name) for name in names]
+
+
+def _load_one(cfg, name: str) -> CrossTask:
+    if not isinstance(name, str):
+        raise BenchError(f"eval_task: {name!r} is not a task name; give one name or a list of names")
+    task = config.compose_task(name)
     if task.name == cfg.task.name:
         raise BenchError(f"eval_task={task.name} is the training task; its test set is scored already")
     if (task.target_field is None) != (cfg.task.target_field is None):

@@ -23,7 +23,7 @@ def fingerprint(cfg, checksums: dict[str, str], code_version: str | None) -> str
         "code": code_version,
     }
     if cfg.get("eval_task"):  # absent otherwise: runs without cross-dataset evaluation keep their fingerprint
-        body["eval_task"] = cfg.eval_task
+        body["eval_task"] = cfg.eval_task if isinstance(cfg.eval_task, str) else list(cfg.eval_task)
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

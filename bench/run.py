@@ -77,17 +77,17 @@ def run(cfg: DictConfig) -> dict:
     tracking.check(cfg.logger)
     set_seed(cfg.seed)
     data = load_task(cfg.task)
-    cross_task = cross.load(cfg)  # eval_task=...: another task's test set, read (and checked) before training
-    if cross_task is not None:
-        data.checksums = {**data.checksums, **cross_task.checksums}
+    cross_tasks = {c.split: c for c in cross.load(cfg)}  # eval_task=...: other test sets, checked before training
+    for c in cross_tasks.values():
+        data.checksums = {**data.checksums, **c.checksums}
     fp = record.fingerprint(cfg, data.checksums, provenance.git_state()["commit"])
     if (done := _recorded(cfg, fp)) is not None:
         return done
     ckpt_dir = checkpoints.folder(db, fp)  # a killed launch of this run left its checkpoints here: resume
     train = subsample(data.splits["train"], cfg.train.max_train_examples, cfg.seed)
     evals = {s: subsample(data.splits[s], cfg.train.max_eval_examples, cfg.seed) for s in ("dev", "test")}
-    if cross_task is not None:
-        evals[cross_task.split] = cross_task.examples
+    for split, c in cross_tasks.items():
+        evals[split] = c.examples
     lap("data")
     clf = models.build(cfg, run_dir, checkpoint_dir=ckpt_dir)
     lap("model_load")
@@ -101,8 +101,8 @@ def run(cfg: DictConfig) -> dict:
         pred, probs = clf.predict(examples)
         cost[split] = {"examples": len(examples), "wall_s": round(time.perf_counter() - start, 3)}
         cost[split].update(getattr(clf, "last_cost", None) or {})  # transformers: inputs and tokens read
-        if split.startswith("cross:"):
-            pred, metrics[split] = cross.score(cross_task, pred)
+        if split in cross_tasks:
+            pred, metrics[split] = cross.score(cross_tasks[split], pred)
         else:
             metrics[split] = score_split(examples, pred, labels, cfg.task.main_score)
         pred_rows += [

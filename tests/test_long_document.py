@@ -180,7 +180,13 @@ def test_label_map_for_cross_evaluation():
 
 @pytest.mark.parametrize(
     ("eval_task", "message"),
-    [("demo_tone", "has targets, the other not"), ("no_such_task", "is not a task"), ("demo", "is the training task")],
+    [
+        ("demo_tone", "has targets, the other not"),
+        ("no_such_task", "is not a task"),
+        ("demo", "is the training task"),
+        ("[demo_tone,demo_tone]", "named twice"),
+        ("[no_such_task]", "is not a task"),
+    ],
 )
 def test_invalid_eval_task_fails_before_training(make_cfg, eval_task, message):
     with pytest.raises(BenchError, match=message):
@@ -206,3 +212,22 @@ def test_cross_dataset_demo_to_ruw(make_cfg, tmp_path, capsys):
     assert row["demo"] == pytest.approx(rec["metrics"]["test"]["main"])
     results.main(["--db", str(tmp_path / "results.sqlite"), "--cross"])
     assert "ruw" in capsys.readouterr().out
+
+
+@needs_shared("ruw")
+@needs_shared("allsides-geo")
+@needs_shared("ukraine-crisis-2014")
+def test_one_training_scored_on_several_eval_tasks(make_cfg, tmp_path):
+    one = run(make_cfg("model=majority", "eval_task=ruw", "train.max_eval_examples=100"))
+    both = run(make_cfg("model=majority", "eval_task=[ruw,geostance]", "train.max_eval_examples=100"))
+    assert both["config"]["eval_task"] == ["ruw", "geostance"] and both["fingerprint"] != one["fingerprint"]
+    assert {"cross:ruw", "cross:geostance"} <= set(both["metrics"])
+    assert both["metrics"]["cross:ruw"] == one["metrics"]["cross:ruw"]  # the same test pairs, the same model
+    assert set(both["metrics"]["cross:geostance"]["per_target"]) == {"russia", "ukraine", "china", "west"}
+    assert {k.split("/")[0] for k in both["data_checksums"] if k.startswith("eval_task:")} == {
+        "eval_task:ruw",
+        "eval_task:geostance",
+    }
+    rows = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
+    assert {r["split"] for r in rows} == {"dev", "test", "cross:ruw", "cross:geostance"}
+    assert {r["train \\ eval"] for r in results.cross_matrix(str(tmp_path / "results.sqlite"))} == {"demo"}
