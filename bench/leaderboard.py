@@ -6,7 +6,8 @@
 One row per model configuration: runs are grouped by task, model name and a hash of the resolved config without
 seed, output_dir, results_db, print_table and eval_task. For each row:
 
-* score: mean ± sample std of the metric over the row's runs (seeds), n = number of runs;
+* score: mean ± sample std of the metric over the row's runs (seeds), n = number of runs: one per seed, the newest
+  where a seed was run again (force=true, or again with eval_task);
 * 95% CI: percentile bootstrap over the split's texts (1000 resamples; all (target, text) pairs of a drawn text
   come together, since they share it and are not independent; with one example per text this is the plain example
   bootstrap), computed for each run from its predictions file (files without the "group" field, written before it
@@ -133,7 +134,13 @@ def _avg_ci(preds_per_run: list[dict], score_fn, clustered: bool, ids_filter=Non
 def _board(task: str, records: list[dict], split: str, metric: str | None, n_resamples: int, seed: int) -> Board:
     metric = metric or records[0]["main_score"]
     groups: dict[tuple, list] = {}
-    for r in sorted(records, key=lambda r: (r["seed"], r["created_at"])):
+    newest: dict[tuple, dict] = {}  # one run per seed and configuration: a re-run (force=true, or the same run
+    for r in sorted(records, key=lambda r: r["created_at"]):  # with eval_task) replaces the earlier one
+        newest[(r["model"]["name"], config_hash(r["config"]), r["seed"])] = r
+    if len(newest) < len(records):
+        dropped = len(records) - len(newest)
+        log.info("%s: %d earlier run(s) of a recorded seed left out (the newest counts)", task, dropped)
+    for r in sorted(newest.values(), key=lambda r: (r["seed"], r["created_at"])):
         groups.setdefault((r["model"]["name"], config_hash(r["config"])), []).append(r)
     names = Counter(name for name, _ in groups)
     score_fn = score_function(metric, records[0]["config"]["task"]["labels"])

@@ -130,6 +130,18 @@ def test_configs_sharing_a_model_name_show_a_hash(runs, tmp_path):
     assert next(r for r in board.rows if r.model == "tiny").seeds == [1, 2, 3]
 
 
+def test_a_seed_run_again_counts_once_with_its_newest_run(runs, tmp_path):
+    """Re-running a seed (force=true, or again with eval_task) must not add a run to the row's n and std."""
+    db, records = runs
+    tiny = _tiny(records)
+    again = _variant(tiny, created_at="2999-01-01T00:00:00+00:00", config__eval_task="ruw")
+    again["metrics"]["test"]["pooled"]["f_avg"] = 0.987654
+    (board,) = leaderboard.build(_store(tmp_path, records, again), n_resamples=100)
+    row = next(r for r in board.rows if r.model == "tiny")
+    assert row.seeds == [1, 2] and len(row.records) == 2
+    assert row.records[0]["run_id"] == again["run_id"] and row.scores[0] == 0.987654
+
+
 def test_missing_predictions_file_is_named(runs, tmp_path, capsys):
     db, records = runs
     gone = tmp_path / "nowhere" / "predictions.jsonl"
