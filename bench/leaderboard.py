@@ -140,8 +140,8 @@ def _board(task: str, records: list[dict], split: str, metric: str | None, n_res
     if len(newest) < len(records):
         dropped = len(records) - len(newest)
         log.info("%s: %d earlier run(s) of a recorded seed left out (the newest counts)", task, dropped)
-    for r in sorted(newest.values(), key=lambda r: (r["seed"], r["created_at"])):
-        groups.setdefault((r["model"]["name"], config_hash(r["config"])), []).append(r)
+    for (name, h, _), r in sorted(newest.items(), key=lambda kv: (kv[1]["seed"], kv[1]["created_at"])):
+        groups.setdefault((name, h), []).append(r)
     names = Counter(name for name, _ in groups)
     score_fn = score_function(metric, records[0]["config"]["task"]["labels"])
     kw = {"n_resamples": n_resamples, "seed": seed}

@@ -54,7 +54,7 @@ def _initialise(con: sqlite3.Connection) -> None:
             con.executescript(SCHEMA)
             return
         except sqlite3.OperationalError as e:
-            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+            if ("locked" not in str(e) and "busy" not in str(e)) or time.monotonic() > deadline:
                 raise
             time.sleep(random.uniform(0.01, 0.1))
 
