@@ -19,10 +19,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import sources
-
 log = logging.getLogger(__name__)
-FORMAT = 2  # bump when what is stored changes shape
+FORMAT = 3  # bump when what is stored changes shape
+
+
+def cache_dir() -> Path:
+    """Downloads and prepared data: $BENCH_CACHE_DIR, else ~/.cache/stancebench."""
+    return Path(os.environ.get("BENCH_CACHE_DIR", Path.home() / ".cache" / "stancebench"))
 
 
 def enabled() -> bool:
@@ -30,7 +33,7 @@ def enabled() -> bool:
 
 
 def root() -> Path:
-    return sources.cache_dir() / "prepared"
+    return cache_dir() / "prepared"
 
 
 def digest(*parts) -> str:
@@ -44,8 +47,17 @@ def digest(*parts) -> str:
 
 
 def code_digest(*modules) -> str:
-    """The source text of the modules that produce an entry: editing a reader or an encoder misses the cache."""
-    return digest(*(inspect.getsource(m) for m in modules))
+    """The source of the modules and packages (every .py file below a package) that produce an entry: editing a
+    reader or a strategy, in any module of its package, misses the cache."""
+    parts = []
+    for m in modules:
+        if hasattr(m, "__path__"):
+            for folder in map(Path, m.__path__):
+                for path in sorted(folder.rglob("*.py")):
+                    parts += [f"{m.__name__}/{path.relative_to(folder)}", path.read_text(encoding="utf-8")]
+        else:
+            parts += [m.__name__, inspect.getsource(m)]
+    return digest(*parts)
 
 
 def tokenizer_digest(tokenizer) -> str:
@@ -68,21 +80,18 @@ def _atomic_dir(path: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def task_splits(key: str, build: Callable[[], object]):
-    """A loaded task (bench.data.TaskData, stored as JSON) from the cache, or built and stored."""
-    from bench.data import TaskData
-
-    path = root() / "tasks" / key / "task.json"
+def json_entry(kind: str, key: str, build: Callable[[], dict]) -> dict:
+    """A JSON-serialisable dict (e.g. a loaded task's splits) from the cache, or built and stored."""
+    path = root() / kind / key / "entry.json"
     if enabled() and path.exists():
         try:
-            return TaskData(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as e:
-            log.warning("cached task %s unreadable (%s); reading the task again", path, e)
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            log.warning("cached %s %s unreadable (%s); building it again", kind, path, e)
             shutil.rmtree(path.parent, ignore_errors=True)
     value = build()
     if enabled():
-        fields = {"splits": value.splits, "checksums": value.checksums, "report": value.report}
-        _atomic_dir(path.parent, lambda tmp: (tmp / path.name).write_text(json.dumps(fields), encoding="utf-8"))
+        _atomic_dir(path.parent, lambda tmp: (tmp / path.name).write_text(json.dumps(value), encoding="utf-8"))
     return value
 
 

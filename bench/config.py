@@ -1,11 +1,38 @@
-"""Typed config schemas, registered with Hydra so that a misspelt key fails loudly."""
+"""Typed config schemas, registered with Hydra so that a misspelt key or an unknown option fails loudly.
+
+Fixed choices are enums (OmegaConf names the allowed values); choices that grow by registration -- a task's
+reader and main score, a model kind, a long-document strategy -- are checked against their registries in
+`check_choices`, before anything runs. Each model kind has its own schema (`base_<kind>`, from the kind's module).
+"""
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
+
+from bench.errors import BenchError
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+class Overlap(StrEnum):
+    drop = "drop"
+    keep = "keep"
+    error = "error"
+
+
+class Precision(StrEnum):
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
+class ClassWeights(StrEnum):
+    balanced = "balanced"
+    none = "none"
 
 
 @dataclass
@@ -23,44 +50,35 @@ class SourceConfig:
 @dataclass
 class TaskConfig:
     name: str = MISSING
+    version: str = "1"  # bumped whenever labels or splits change; recorded with every run
     description: str = ""
-    loader: str = MISSING  # demo | ruw | tweeteval | geostance | newsmtsc
+    loader: str = MISSING  # a registered reader (bench.data.readers)
     source: SourceConfig = field(default_factory=SourceConfig)
     text_field: str = "text"
     target_field: str | None = "target"  # None: a plain single-label task (no target in the input)
     targets: list[str] = field(default_factory=list)
+    # names that refer to each target in text (case-sensitive whole words), for model.long_document=target_sentences
+    aliases: dict[str, list[str]] = field(default_factory=dict)
     label_field: str = "label"
     labels: list[str] = MISSING
     label_map: dict[str, str] = field(default_factory=dict)  # raw label in the files -> label
     splits: dict[str, str] = field(default_factory=lambda: {"train": "train", "dev": "dev", "test": "test"})
-    main_score: str = "f_avg"  # f_avg | macro_f1 | accuracy
-    overlap: str = "drop"  # texts of test (and dev) also in train: drop | keep | error
+    main_score: str = "f_avg"  # a registered metric (bench.evaluation.metrics)
+    overlap: Overlap = Overlap.drop  # texts of test (and dev) also in train
     license: str = ""
     citation: str = ""
     card: str = ""  # path of the data card
-    extra: dict[str, Any] = field(default_factory=dict)  # loader-specific settings
+    extra: dict[str, Any] = field(default_factory=dict)  # reader settings, checked against the reader's schema
 
 
 @dataclass
 class ModelConfig:
+    """What every model kind has; each kind's schema (bench.models.*) adds its own fields."""
+
     name: str = MISSING
-    kind: str = "transformer"  # transformer | majority | tfidf_svm
-    # transformer: pairs (one (target, text) input per target) | joint (one pass per article, a head per target)
-    formulation: str = "pairs"
-    pretrained: str | None = None  # hub id
-    revision: str = "main"
-    offline_package: str | None = None  # a Python package whose get_model_path() returns local weights
-    random_init: dict[str, Any] | None = None  # architecture of a randomly initialised model (tiny)
-    tokenizer_from: str | None = None  # offline package or hub id to take the tokenizer from
-    max_length: int = 256
-    # dropout on attention probabilities (None: the checkpoint's). 0 lets PyTorch's fused attention run on CPU
-    # instead of materialising every attention matrix (docs/PERFORMANCE.md); BERT-style configs only
-    attention_dropout: float | None = None
+    kind: str = MISSING  # a registered model kind (bench.models.registry)
     params: int | None = None  # parameter count, for the leaderboard
-    trust_remote_code: bool = False
-    use_safetensors: bool = True
-    majority_by: str | None = None  # majority: also condition on this metadata field (e.g. outlet_bias)
-    svm: dict[str, Any] = field(default_factory=dict)
+    protocol: str = "default"  # how its settings were chosen: default | tuned | probe | zero_shot | few_shot_<k>
 
 
 @dataclass
@@ -70,27 +88,26 @@ class TrainConfig:
     batch_size: int = 16
     eval_batch_size: int = 64
     learning_rate: float = 5e-5
+    head_learning_rate: float | None = None  # the new classification head's (None: learning_rate)
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     early_stopping_patience: int = 2
     group_by_length: bool = True
-    class_weights: str = "balanced"  # balanced (inverse label frequency in train) | none
-    # how articles longer than max_length are read: head | head_tail | chunks_mean | chunks_max | target_sentences
-    long_document: str = "head"
-    precision: str = "fp32"  # fp32 | bf16 | fp16
+    class_weights: ClassWeights = ClassWeights.balanced  # balanced: inverse label frequency in train
+    precision: Precision = Precision.fp32
     torch_compile: bool = False
     # recompute activations in the backward pass: far less memory for long inputs, about a third more compute
     gradient_checkpointing: bool = False
     num_threads: int | None = None
     max_train_examples: int | None = None  # subsample for smoke tests (deterministic)
     max_eval_examples: int | None = None
-    save_model: bool = False  # keep the best model in <run dir>/model for `python -m bench.predict`
+    save_model: bool = False  # keep the fitted model in <run dir>/model for `python -m bench.predict`
     save_checkpoints: bool = False  # keep the best checkpoint in the run directory
 
 
 @dataclass
 class LoggerConfig:
-    """Experiment tracking of the final run record (`logger=mlflow` or `logger=tensorboard`; bench/tracking.py)."""
+    """Experiment tracking of the final run record (`logger=mlflow` or `logger=tensorboard`; bench/records)."""
 
     kind: str = MISSING  # mlflow | tensorboard
     tracking_uri: str | None = None  # mlflow: sqlite:///path/mlflow.db, file:/path/mlruns or http(s)://server
@@ -102,40 +119,34 @@ class LoggerConfig:
 @dataclass
 class Config:
     task: TaskConfig = MISSING
-    model: ModelConfig = MISSING
+    model: Any = MISSING  # the schema of the chosen kind (base_<kind>)
     train: TrainConfig = MISSING
     logger: LoggerConfig | None = None  # None: no tracking beyond run.json and the results store
     seed: int = 42
-    results_db: str = "results/results.sqlite"
+    results_db: str = MISSING  # configs/config.yaml: $BENCH_RESULTS_DB, else bench.records.store.DEFAULT_DB
     output_dir: str = MISSING
     print_table: bool = True
     force: bool = False  # re-run even if a complete run with the same fingerprint is already recorded
     tags: list[str] = field(default_factory=list)
     # also score on this task's test set (shared targets, mapped labels) as metrics["cross:<task>"]; a list
-    # (eval_task=[ruw,geostance]) scores one trained model on each; bench/cross.py
+    # (eval_task=[ruw,geostance]) scores one trained model on each; bench/evaluation/cross.py
     eval_task: Any = None
 
 
 def register() -> None:
+    """The schemas as Hydra structured configs: base_config, task/base_task, model/base_<kind>, ..."""
+    from bench.models.registry import discover
+    from bench.records.store import default_db
+
+    if not OmegaConf.has_resolver("bench.results_db"):
+        OmegaConf.register_new_resolver("bench.results_db", default_db)
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
     cs.store(group="task", name="base_task", node=TaskConfig)
-    cs.store(group="model", name="base_model", node=ModelConfig)
+    for kind in discover().values():
+        cs.store(group="model", name=f"base_{kind.name}", node=kind.config)
     cs.store(group="train", name="base_train", node=TrainConfig)
     cs.store(group="logger", name="base_logger", node=LoggerConfig)
-
-
-CHOICES = {
-    ("task", "main_score"): ("f_avg", "macro_f1", "accuracy"),
-    ("task", "overlap"): ("drop", "keep", "error"),
-    ("model", "kind"): ("transformer", "majority", "tfidf_svm"),
-    ("model", "formulation"): ("pairs", "joint"),
-    ("train", "precision"): ("fp32", "bf16", "fp16"),
-    ("train", "class_weights"): ("balanced", "none"),
-}
-
-
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
 
 def compose_task(name: str):
@@ -143,8 +154,6 @@ def compose_task(name: str):
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import MissingConfigException
-
-    from bench.errors import BenchError
 
     try:
         if GlobalHydra.instance().is_initialized():  # inside @hydra.main: the run's own config search path
@@ -157,11 +166,19 @@ def compose_task(name: str):
 
 
 def check_choices(cfg) -> None:
-    """Options that take one of a few values (the schema types them as str): fail before anything runs."""
-    from bench.encoding import STRATEGIES
-    from bench.errors import BenchError
+    """Options whose values come from a registry: fail before anything runs, listing what is registered."""
+    from bench.data.readers import check_extra, discover
+    from bench.evaluation.metrics import METRICS
+    from bench.inputs.strategies import STRATEGIES
+    from bench.models.registry import kind
 
-    for (group, key), allowed in {**CHOICES, ("train", "long_document"): STRATEGIES}.items():
-        value = cfg[group][key]
-        if value not in allowed:
-            raise BenchError(f"{group}.{key}={value!r} is not an option; use one of {list(allowed)}")
+    readers = discover()
+    if cfg.task.loader not in readers:
+        raise BenchError(f"task.loader={cfg.task.loader!r} is not a reader; use one of {sorted(readers)}")
+    if cfg.task.main_score not in METRICS:
+        raise BenchError(f"task.main_score={cfg.task.main_score!r} is not a metric; use one of {sorted(METRICS)}")
+    check_extra(cfg.task)
+    kind(cfg.model.kind)
+    strategy = cfg.model.get("long_document")
+    if strategy is not None and strategy not in STRATEGIES:
+        raise BenchError(f"model.long_document={strategy!r} is not a strategy; use one of {sorted(STRATEGIES)}")

@@ -2,85 +2,55 @@
 
     python -m bench.predict RUN_ID articles.jsonl page.txt [--db results/results.sqlite] [--out predictions.jsonl]
 
-Inputs are JSONL, CSV, plain-text files or saved news-aggregator pages (see bench.importers). The run must have
+Inputs are JSONL, CSV, plain-text files or saved news-aggregator pages (see bench.data.articles). The run must have
 been trained with `train.save_model=true`, which keeps its best checkpoint in `<run dir>/model`.
 """
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-import numpy as np
-import torch
+from omegaconf import OmegaConf
 
-from bench import importers, report, store
-from bench.encoding import aggregate, encode, softmax
+from bench.data import articles
 from bench.errors import BenchError
-from bench.models import joint
+from bench.models import registry
+from bench.records import store
+from bench.reports import tables
 
 
 def load_record(run: str, db: str) -> dict:
     """A run record by run id (from the results store) or by the path of its run.json."""
     if run.endswith(".json") and Path(run).exists():
         return json.loads(Path(run).read_text(encoding="utf-8"))
-    for row in store.runs(db):
-        if row["run_id"] == run:
-            return json.loads(row["record"])
-    raise BenchError(f"no run {run!r} in {db}; list runs with `python -m bench.results --db {db}`")
+    rec = store.get(db, run)
+    if rec is None:
+        raise BenchError(f"no run {run!r} in {db}; list runs with `python -m bench.results --db {db}`")
+    return rec
 
 
-def predict(record: dict, paths: list[str], batch_size: int = 32) -> list[dict]:
-    """Label and class probabilities for every article and target of the run's task."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
-
+def predict(record: dict, paths: list[str]) -> list[dict]:
+    """Label and class probabilities for every article and target of the run's task, from any model kind."""
     model_dir = Path(record["record_path"]).parent / "model"
-    if not (model_dir / "config.json").exists():
+    if not model_dir.is_dir():
         raise BenchError(
             f"run {record['run_id']} kept no model ({model_dir} is missing); re-run it with train.save_model=true"
         )
-    cfg = record["config"]
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    has_target = cfg["task"]["target_field"] is not None
-    targets = list(cfg["task"]["targets"]) if has_target else None
-    examples = importers.as_examples(importers.import_articles(*paths), targets)
-    strategy, max_length = cfg["train"]["long_document"], cfg["model"]["max_length"]
-    if cfg["model"].get("formulation") == "joint":  # one input per article, a head per target
-        labels = list(cfg["task"]["labels"])
-        model = joint.load_saved(model_dir, targets, labels).eval()
-        enc = joint.encode_articles(tokenizer, examples, max_length, strategy)
-    else:
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True).eval()
-        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        batch = {"text": [e["text"] for e in examples], "target": [e["target"] or "" for e in examples]}
-        enc = encode(tokenizer, batch, max_length, strategy, has_target)
-    rows = enc.pop("example")  # the article (and target) of each input (several per article for chunks_*)
-    features = [{k: enc[k][i] for k in enc} for i in range(len(rows))]
-    order = sorted(range(len(features)), key=lambda i: len(features[i]["input_ids"]))  # less padding per batch
-    collate = DataCollatorWithPadding(tokenizer)
-    logits = None
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            out = model(**collate([features[i] for i in idx])).logits.float().numpy()
-            if logits is None:
-                logits = np.zeros((len(features), *out.shape[1:]), dtype=np.float32)
-            logits[idx] = out
-    if cfg["model"].get("formulation") == "joint":
-        per_example = joint.example_logits(logits, rows, examples, targets, strategy)
-    else:
-        per_example = aggregate(logits, rows, len(examples), strategy)
-    probs = softmax(per_example.astype(np.float64)).tolist()
+    cfg = OmegaConf.create(record["config"])
+    targets = list(cfg.task.targets) if cfg.task.target_field is not None else None
+    examples = articles.as_examples(articles.import_articles(*paths), targets)
+    out = registry.load(cfg, model_dir).predict(examples)
+    labels = list(cfg.task.labels)
     return [
         {
             "id": e["group"],
             "target": e["target"],
-            "label": labels[max(range(len(labels)), key=p.__getitem__)],
+            "label": label,
             "probs": {lab: round(x, 6) for lab, x in zip(labels, p, strict=True)},
             **e["meta"],
         }
-        for e, p in zip(examples, probs, strict=True)
+        for e, label, p in zip(examples, out.labels, out.probs, strict=True)
     ]
 
 
@@ -88,7 +58,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run", help="run id in the results store, or the path of a run.json")
     ap.add_argument("inputs", nargs="+", help="JSONL, CSV, text or saved aggregator-page files, or folders")
-    ap.add_argument("--db", default=os.environ.get("BENCH_RESULTS_DB", "results/results.sqlite"))
+    ap.add_argument("--db", default=store.default_db())
     ap.add_argument("--out", help="write one JSON line per article and target here")
     args = ap.parse_args(argv)
     try:
@@ -109,7 +79,7 @@ def main(argv=None) -> None:
         }
         for r in rows
     ]
-    print(report.table(table, ["id", "outlet", "headline", "target", "label", "p"]))
+    print(tables.table(table, ["id", "outlet", "headline", "target", "label", "p"]))
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from bench import config, provenance, store
+from bench import config
 from bench.errors import BenchError
+from bench.models import registry
+from bench.records import provenance, store
 
 log = logging.getLogger("bench.reproduce")
 
@@ -27,7 +29,10 @@ def rebuild_config(rec: dict, output_dir: Path, results_db: str):
     stored = dict(rec["config"])
     stored.update(force=True, output_dir=str(output_dir), results_db=str(results_db), print_table=False)
     try:
-        return OmegaConf.merge(OmegaConf.structured(config.Config), stored)
+        cfg = OmegaConf.merge(OmegaConf.structured(config.Config), stored)
+        schema = registry.kind(stored["model"]["kind"]).config  # the model kind's own schema checks its keys
+        cfg.model = OmegaConf.merge(OmegaConf.structured(schema), stored["model"])
+        return cfg
     except Exception as e:  # omegaconf's ValidationError / ConfigKeyError: a schema changed since the run
         raise BenchError(f"the stored config of run {rec['run_id']} no longer fits the config schema ({e})") from None
 
@@ -106,7 +111,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_id")
-    ap.add_argument("--db", default=os.environ.get("BENCH_RESULTS_DB", "results/results.sqlite"))
+    ap.add_argument("--db", default=store.default_db())
     ap.add_argument("--into", help="record the re-run in this store instead of --db")
     ap.add_argument("--output-dir", help="folder for the re-run's run.json and predictions (default: a new one)")
     ap.add_argument("--tol", type=float, default=0.0, help="largest metric difference counted as equal")

@@ -9,12 +9,13 @@ python -m bench.results import runs.jsonl
 
 import argparse
 import json
-import os
 import statistics
 import sys
 
-from bench import report, store, transfer
 from bench.errors import BenchError
+from bench.records import export as transfer
+from bench.records import store
+from bench.reports import tables as report
 
 
 def rows(db: str, task: str | None = None) -> list[dict]:
@@ -86,7 +87,11 @@ def cost(db: str, task: str | None = None) -> list[dict]:
     """One row per (task, model, long-document strategy): test scores and what the runs cost (means over runs)."""
     groups: dict = {}
     for rec in _records(db, task):
-        key = (rec["task"]["name"], rec["model"]["name"], rec["config"]["train"]["long_document"])
+        key = (
+            rec["task"]["name"],
+            rec["model"]["name"],
+            rec["config"]["model"].get("long_document", rec["config"]["train"].get("long_document")),
+        )
         groups.setdefault(key, []).append(rec)
 
     def mean(values, seconds=False):  # as int or text: the table prints floats as percentages
@@ -118,12 +123,17 @@ def cost(db: str, task: str | None = None) -> list[dict]:
     return out
 
 
+def _strategy(rec: dict) -> str | None:
+    """The run's long-document strategy (recorded under train before it moved to model)."""
+    return rec["config"]["model"].get("long_document", rec["config"]["train"].get("long_document"))
+
+
 def _timed(split_cost: dict | None) -> bool:
     return bool(split_cost) and bool(split_cost.get("tokens")) and bool(split_cost.get("wall_s"))
 
 
 def main(argv=None) -> None:
-    db_default = os.environ.get("BENCH_RESULTS_DB", "results/results.sqlite")
+    db_default = store.default_db()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", default=db_default, help="results store (default: $BENCH_RESULTS_DB or %(default)s)")
     ap.add_argument("--task")

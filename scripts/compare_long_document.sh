@@ -14,6 +14,6 @@ SEEDS="${SEEDS:-1}"
 EXPERIMENT="${EXPERIMENT:-geostance_minilm_cpu}"
 
 "$PYTHON" -m bench.run -m "experiment=$EXPERIMENT" "seed=$SEEDS" print_table=false ${EXTRA:-} \
-    train.long_document=head,head_tail,target_sentences,chunks_mean,chunks_max
+    model.long_document=head,head_tail,target_sentences,chunks_mean,chunks_max
 
 "$PYTHON" -m bench.results --cost --task geostance

@@ -1,191 +1,24 @@
-"""Select, display and record GeoStance annotations.
+"""Display and record GeoStance annotations.
 
-This script never decides a label: it chooses which articles to show (from metadata only),
-prints them for a human-style reading, and validates and appends the labels an annotator types.
+This script never decides a label: it prints the articles of a batch (chosen by scripts/geostance_select.py) for a
+human-style reading, and validates and appends the labels an annotator types.
 
-    python scripts/geostance_annotate.py select            # writes data/geostance/annotations/batches.json
     python scripts/geostance_annotate.py show --batch a1 --pass 1 --n 6
     python scripts/geostance_annotate.py record --batch a1 --pass 1 < labels.txt
     python scripts/geostance_annotate.py status
+    python scripts/geostance_annotate.py adjudicate-show --n 6    # double-annotated articles whose passes differ
+    python scripts/geostance_annotate.py adjudicate-record < adjudicated.txt
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import json
-import os
-import random
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-ANN = ROOT / "data" / "geostance" / "annotations"
-DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT.parent / "shared" / "datasets"))
-STANCES = {"favor", "against", "neutral", "none"}
-TONES = {"positive", "negative", "neutral"}
-TARGETS = ("russia", "ukraine", "china", "west")
-MAX_WORDS = 2000  # longer articles are not selected, so every label rests on a full reading
-FOREIGN_TOPICS = {
-    "world",
-    "foreign_policy",
-    "trade",
-    "china",
-    "russia",
-    "asia",
-    "europe",
-    "national_security",
-    "north_korea",
-    "middle_east",
-    "state_department",
-    "defense",
-    "national_defense",
-    "nuclear_weapons",
-    "us_military",
-    "terrorism",
-    "cybersecurity",
-    "economic_policy",
-    "banking_and_finance",
-    "coronavirus",
-}
+from bench.data.geostance_annotations import ANN, STANCES, TARGETS, TONES, load_articles
 
-
-def load_articles() -> dict[str, dict]:
-    """Every candidate article keyed by GeoStance id, from the local copies."""
-    arts = {}
-    with open(DATA_DIR / "allsides-geo" / "articles.jsonl", encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            arts["as_" + r["id"]] = {
-                "id": "as_" + r["id"],
-                "title": r["title"],
-                "text": r["text"],
-                "source": r["source"],
-                "outlet_bias": r["outlet_bias"],
-                "date": r["date"],
-                "topic": r["topic"],
-                "mentions": r["mentions"],
-                "url": r["url"],
-            }
-    for path in sorted(glob.glob(str(DATA_DIR / "ukraine-crisis-2014" / "original_json" / "*.json"))):
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-        sents = sorted(d["sentences"], key=lambda s: s["position_in_article"])
-        aid = "uc_" + d["id"]
-        arts[aid] = {
-            "id": aid,
-            "title": sents[0]["content"],
-            "text": "\n".join(s["content"] for s in sents),
-            "source": "unknown (ukraine-crisis-2014)",
-            "outlet_bias": "unknown",
-            "date": "2014",
-            "topic": "ukraine_crisis",
-            "mentions": {},
-            "url": "",
-        }
-    return arts
-
-
-def priority(a: dict) -> float:
-    """Metadata-only priority: foreign-affairs topics, opinion pieces and West mentions first."""
-    m = a["mentions"]
-    score = 2.0 * (a["topic"] in FOREIGN_TOPICS)
-    score += 2.0 * any(k in a["url"].lower() for k in ("opinion", "commentary", "/op-ed", "editorial"))
-    score += 1.5 * (m.get("west", 0) >= 3) + 1.0 * (m.get("ukraine", 0) >= 3) + 1.0 * (m.get("china", 0) >= 3)
-    score += 0.5 * (sum(v >= 3 for v in m.values()) >= 2)
-    return score
-
-
-def pick_per_leaning(pool: list[dict], key, per_leaning: int, rng: random.Random) -> list[str]:
-    """The per_leaning highest-priority articles of each outlet leaning (ties in a seeded random order), shuffled."""
-    chosen = []
-    for leaning in ("left", "center", "right"):
-        cands = [a for a in pool if a["outlet_bias"] == leaning]
-        rng.shuffle(cands)
-        cands.sort(key=key, reverse=True)
-        chosen += [a["id"] for a in cands[:per_leaning]]
-    rng.shuffle(chosen)
-    return chosen
-
-
-def select(n_allsides: int, n_annotators: int, n_second: int, seed: int = 13) -> None:
-    arts = load_articles()
-    rng = random.Random(seed)
-    pool = [a for a in arts.values() if a["id"].startswith("as_") and len(a["text"].split()) <= MAX_WORDS]
-    chosen = pick_per_leaning(pool, priority, n_allsides // 3, rng)
-    uc = sorted(i for i in arts if i.startswith("uc_"))
-    batches = {f"a{k + 1}": [] for k in range(n_annotators)}
-    # 2014 articles first in every batch, so all of them are read even if a batch stops early
-    for k, aid in enumerate(uc):
-        batches[f"a{k % n_annotators + 1}"].append(aid)
-    for k, aid in enumerate(chosen):
-        batches[f"a{k % n_annotators + 1}"].append(aid)
-    # second pass: drawn from the first 40% of every batch (read first), shown in a fresh order
-    second = []
-    for ids in batches.values():
-        head = ids[: int(len(ids) * 0.4)]
-        second += rng.sample(head, n_second // n_annotators)
-    rng.shuffle(second)
-    batches["p2"] = second
-    (ANN / "batches.json").write_text(json.dumps(batches, indent=1) + "\n")
-    print({k: len(v) for k, v in batches.items()})
-
-
-OPINION_OUTLETS = {
-    "American Spectator",
-    "Townhall",
-    "Guest Writer - Right",
-    "Guest Writer - Left",
-    "Reason",
-    "National Review",
-    "The Daily Caller",
-    "Breitbart News",
-    "Salon",
-    "The Flip Side",
-    "Newsmax",
-    "Washington Examiner",
-    "The Federalist",
-    "HuffPost",
-    "The Intercept",
-    "Vox",
-    "Mother Jones",
-    "The Nation",
-    "Slate",
-    "Daily Beast",
-}
-
-
-def rare_cell_priority(a: dict) -> float:
-    """Metadata-only priority for the second round: where favor/against cells that the first round lacked
-    (ukraine against, russia/china favor, west favor) are most likely: opinion outlets, right-leaning coverage of
-    Ukraine, China in trade and economy stories, explicit West mentions."""
-    m, right = a["mentions"], a["outlet_bias"] == "right"
-    score = 3.0 * (right and m.get("ukraine", 0) >= 3) + 1.0 * (m.get("ukraine", 0) >= 3)
-    score += 2.0 * (a["source"] in OPINION_OUTLETS and max(m.get("russia", 0), m.get("china", 0)) >= 3)
-    score += 2.0 * (
-        m.get("china", 0) >= 3
-        and a["topic"] in {"trade", "china", "asia", "coronavirus", "economy_and_jobs", "economic_policy"}
-    )
-    score += 2.0 * (m.get("west", 0) >= 3)
-    return score + priority(a) / 4
-
-
-def select_round(prefix: str, per_leaning: int, n_annotators: int, seed: int) -> None:
-    """Add batches <prefix>1..N of not-yet-selected articles chosen by rare_cell_priority, balanced by leaning."""
-    arts = load_articles()
-    batches = json.loads((ANN / "batches.json").read_text())
-    seen = {i for ids in batches.values() for i in ids}
-    rng = random.Random(seed)
-    pool = [
-        a
-        for a in arts.values()
-        if a["id"].startswith("as_") and a["id"] not in seen and len(a["text"].split()) <= MAX_WORDS
-    ]
-    chosen = pick_per_leaning(pool, rare_cell_priority, per_leaning, rng)
-    for k in range(n_annotators):
-        batches[f"{prefix}{k + 1}"] = chosen[k::n_annotators]
-    (ANN / "batches.json").write_text(json.dumps(batches, indent=1) + "\n")
-    print({k: len(v) for k, v in batches.items()})
+SELECT_COMMANDS = ("select", "select-round2", "select-round3")  # moved to scripts/geostance_select.py
 
 
 def done_ids(pass_no: int, batch: str) -> set[str]:
@@ -324,32 +157,15 @@ def status() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument(
-        "cmd",
-        choices=[
-            "select",
-            "select-round2",
-            "select-round3",
-            "show",
-            "record",
-            "status",
-            "adjudicate-show",
-            "adjudicate-record",
-        ],
-    )
+    if len(sys.argv) > 1 and sys.argv[1] in SELECT_COMMANDS:
+        sys.exit(f"selection moved: python scripts/geostance_select.py {sys.argv[1]}")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("cmd", choices=["show", "record", "status", "adjudicate-show", "adjudicate-record"])
     ap.add_argument("--batch")
     ap.add_argument("--pass", dest="pass_no", type=int, default=1)
     ap.add_argument("--n", type=int, default=6)
     a = ap.parse_args()
-    if a.cmd == "select":
-        select(n_allsides=1530, n_annotators=5, n_second=240)
-    elif a.cmd == "select-round2":
-        select_round("b", per_leaning=250, n_annotators=5, seed=29)
-    elif a.cmd == "select-round3":
-        # round 3 added "+1 for any article with 3+ Ukraine mentions" to rare_cell_priority
-        select_round("c", per_leaning=250, n_annotators=5, seed=31)
-    elif a.cmd == "adjudicate-show":
+    if a.cmd == "adjudicate-show":
         adjudicate_show(a.n)
     elif a.cmd == "adjudicate-record":
         adjudicate_record()

@@ -7,22 +7,21 @@ Final labels: the first pass; where a second, independent pass disagrees on any 
 Splits are source-disjoint: whole outlets go to dev or test (see assign_splits), never both, never train.
 """
 
+import argparse
 import hashlib
 import json
 import random
 import re
-import sys
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import cohen_kappa_score
 
-sys.path.insert(0, str(Path(__file__).parent))
-from geostance_annotate import ANN, DATA_DIR, ROOT, TARGETS, load_articles  # noqa: E402
+from bench.data.geostance_annotations import ANN, DATA_DIR, TARGETS, load_articles
+from bench.data.sources import REPO_ROOT
 
-OUT = ROOT / "data" / "geostance"
+OUT = REPO_ROOT / "data" / "geostance"
 FIELDS = (*TARGETS, "tone")
 QUOTA, SLACK = 110, 20  # dev and test articles per outlet leaning
 MAX_BRAND_IN_EVAL = 100  # larger outlet brands stay in train so that dev and test mix several brands
@@ -215,4 +214,5 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

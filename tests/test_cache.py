@@ -5,8 +5,9 @@ import shutil
 
 import pytest
 
-from bench import cache, data, loaders
-from bench.train import FineTuner
+from bench import cache, data
+from bench.data import readers as loaders
+from bench.models.finetune import FineTuner
 
 
 def _fail(*args, **kwargs):
@@ -16,7 +17,7 @@ def _fail(*args, **kwargs):
 def test_second_load_of_a_task_comes_from_the_cache(make_cfg, monkeypatch):
     task = make_cfg().task
     first = data.load_task(task)
-    monkeypatch.setitem(loaders.READERS, task.loader, _fail)
+    monkeypatch.setattr(loaders, "jsonl_records", _fail)  # the reader cannot read the file again
     second = data.load_task(task)
     assert second.checksums == first.checksums and second.report == first.report
     for split, examples in first.splits.items():
@@ -58,9 +59,9 @@ def tiny(make_cfg, tmp_path):
 
 def test_tokenized_inputs_are_reused_and_identical(tiny, tmp_path, monkeypatch):
     cfg, examples = tiny
-    ds1, rows1 = FineTuner(cfg, tmp_path / "a")._dataset(examples, "head", by_length=True)
-    monkeypatch.setattr("bench.train.encode", _fail)
-    ds2, rows2 = FineTuner(cfg, tmp_path / "b")._dataset(examples, "head", by_length=True)
+    ds1, rows1, _ = FineTuner(cfg, tmp_path / "a")._dataset(examples, "head", by_length=True)
+    monkeypatch.setattr("bench.models.formulations.encode", _fail)
+    ds2, rows2, _ = FineTuner(cfg, tmp_path / "b")._dataset(examples, "head", by_length=True)
     assert rows1 == rows2
     assert ds1.to_dict() == ds2.to_dict()
 
@@ -85,10 +86,10 @@ def test_tokenized_inputs_miss_the_cache_when_anything_changes(tiny, tmp_path, c
 
 def test_an_unreadable_entry_is_rebuilt(tiny, tmp_path):
     cfg, examples = tiny
-    ds1, _ = FineTuner(cfg, tmp_path / "a")._dataset(examples, "head")
+    ds1, _, _ = FineTuner(cfg, tmp_path / "a")._dataset(examples, "head")
     expected = [list(x) for x in ds1["input_ids"]]  # ds1 maps the file corrupted below
     (entry,) = (cache.root() / "tokens").iterdir()
     for f in entry.glob("*.arrow"):
         f.write_bytes(b"not arrow")
-    ds2, _ = FineTuner(cfg, tmp_path / "b")._dataset(examples, "head")
+    ds2, _, _ = FineTuner(cfg, tmp_path / "b")._dataset(examples, "head")
     assert [list(x) for x in ds2["input_ids"]] == expected

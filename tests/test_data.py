@@ -10,7 +10,7 @@ from bench.errors import BenchError, DataError
 def _demo_copy(tmp_path, make_cfg, mutate):
     """The demo task pointed at a copy of its file, with one line changed by mutate(lines)."""
     src = make_cfg().task
-    from bench.sources import REPO_ROOT
+    from bench.data.sources import REPO_ROOT
 
     lines = (REPO_ROOT / "data/demo/articles.jsonl").read_text(encoding="utf-8").splitlines()
     mutate(lines)
@@ -100,7 +100,7 @@ def test_changed_file_fails_checksum(make_cfg, tmp_path):
 
 
 def task_dir_of(task):
-    from bench.sources import task_dir
+    from bench.data.sources import task_dir
 
     return task_dir(task)
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from bench.data import load_task
-from bench.train import FineTuner
+from bench.models.finetune import FineTuner
 
 
 def test_predictions_follow_examples(make_cfg, tmp_path):
@@ -12,8 +12,8 @@ def test_predictions_follow_examples(make_cfg, tmp_path):
     dev = data.splits["dev"][:40]
     tuner = FineTuner(cfg, tmp_path / "run")
     tuner.fit(data.splits["train"][:32], dev)
-    _, probs = tuner.predict(dev)
-    _, probs_reversed = tuner.predict(dev[::-1])
-    _, probs_one = tuner.predict([dev[7]])
+    probs = tuner.predict(dev).probs
+    probs_reversed = tuner.predict(dev[::-1]).probs
+    probs_one = tuner.predict([dev[7]]).probs
     assert np.allclose(probs, probs_reversed[::-1], atol=1e-5)
     assert np.allclose(probs[7], probs_one[0], atol=1e-4)

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
+from bench.data.articles import as_examples, import_articles, read_file
 from bench.errors import DataError
-from bench.importers import as_examples, import_articles, read_file
 
 PAGE = """Harbour City opens its first tidal power station
 
@@ -167,3 +167,68 @@ def test_folder_import_and_model_inputs(tmp_path):
     ]
     assert ex[0]["text"] == "Ferry service resumes\n\nBoats run hourly again."
     assert as_examples(arts[:1])[0]["target"] is None
+
+
+BYLINE_PAGE = """Ferry service resumes after storm
+The island ferry sailed again on Monday after three days in port.
+Try our AI features
+Advertisement
+Related Articles
+Harbour Gazette
+4 hours ago
+- Harbour Gazette
+Storm damage bill reaches two million
+Repairs to the sea wall will take most of the spring.
+The council will meet on Thursday.
+Coastline Weekly
+Yesterday
+- Coastline Weekly
+Islanders ask for a second boat
+A petition gathered 900 names in a week.
+Related articles
+Comments
+No comments yet. Be the first to comment.
+Reader Ann
+2 hours ago
+Great news for the island
+"""
+
+DOT_PAGE = """Library reopens with longer hours
+The central library reopened after renovation, open until nine.
+Comments
+3 comments
+Related stories
+Civic Post · 1 day ago
+— Civic Post
+Renovation came in under budget
+The works cost less than planned, the city said.
+Advertisement
+Share this article
+"""
+
+
+def test_page_bylines_are_not_headlines_and_furniture_is_not_body(tmp_path):
+    arts = read_file(_write(tmp_path, "byline.txt", BYLINE_PAGE))
+    assert [a["headline"] for a in arts] == [
+        "Ferry service resumes after storm",
+        "Storm damage bill reaches two million",
+        "Islanders ask for a second boat",
+    ]
+    assert [a["outlet"] for a in arts] == [None, "Harbour Gazette", "Coastline Weekly"]
+    assert arts[0]["body"] == "The island ferry sailed again on Monday after three days in port."
+    assert (
+        arts[1]["body"] == "Repairs to the sea wall will take most of the spring.\nThe council will meet on Thursday."
+    )
+    assert arts[2]["body"] == "A petition gathered 900 names in a week."  # comment section and its entries dropped
+
+
+def test_page_with_one_line_entries_dash_bylines_and_trailing_furniture(tmp_path):
+    arts = read_file(_write(tmp_path, "dot.txt", DOT_PAGE))
+    assert [(a["outlet"], a["headline"], a["body"]) for a in arts] == [
+        (
+            None,
+            "Library reopens with longer hours",
+            "The central library reopened after renovation, open until nine.",
+        ),
+        ("Civic Post", "Renovation came in under budget", "The works cost less than planned, the city said."),
+    ]

@@ -6,7 +6,7 @@ import torch
 
 from bench import data
 from bench.errors import BenchError
-from bench.models.joint import IGNORE, JointClassifier, JointFineTuner, articles
+from bench.models.joint import IGNORE, Joint, JointClassifier, articles
 from bench.run import run
 
 
@@ -23,11 +23,7 @@ def test_joint_run_reads_each_article_once(make_cfg):
     assert rec["fit"]["steps"] > 0 and np.isfinite(rec["fit"]["train_loss"])
 
 
-def _bare(targets, labels):
-    """A JointFineTuner without a model, for its example <-> article bookkeeping."""
-    ft = object.__new__(JointFineTuner)
-    ft.targets, ft.labels = list(targets), list(labels)
-    return ft
+TARGETS, LABELS = ["russia", "west"], ["favor", "against", "none"]
 
 
 EXAMPLES = [  # two articles; the second lacks a label for `west`
@@ -38,18 +34,19 @@ EXAMPLES = [  # two articles; the second lacks a label for `west`
 
 
 def test_labels_per_article_and_target():
-    ft = _bare(["russia", "west"], ["favor", "against", "none"])
-    assert ft._row_labels(EXAMPLES, [0, 1]) == [[1, 2], [0, IGNORE]]
-    assert ft._row_labels(EXAMPLES, [1, 0]) == [[0, IGNORE], [1, 2]]  # rows sorted by length: labels follow
+    assert Joint().row_labels(EXAMPLES, [0, 1], TARGETS, LABELS) == [[1, 2], [0, IGNORE]]
+    assert Joint().row_labels(EXAMPLES, [1, 0], TARGETS, LABELS) == [
+        [0, IGNORE],
+        [1, 2],
+    ]  # rows sorted by length: labels follow
 
 
 @pytest.mark.parametrize("strategy", ["head", "chunks_mean", "chunks_max"])
 def test_each_example_gets_its_articles_logits_from_its_targets_head(strategy):
-    ft = _bare(["russia", "west"], ["favor", "against", "none"])
     # logits[row, target, label] = 100 * article + 10 * target + label, rows in another order than articles
     rows = [1, 0] if strategy == "head" else [1, 0, 0]
     logits = np.array([[[100 * a + 10 * t + k for k in range(3)] for t in range(2)] for a in rows], dtype=float)
-    out = ft._example_logits(logits, rows, EXAMPLES, strategy)
+    out = Joint().example_logits(logits, rows, EXAMPLES, TARGETS, strategy)
     assert out.shape == (3, 3)
     assert out[:, 0].tolist() == [0.0, 100.0, 10.0]  # a:russia, b:russia, a:west
 
@@ -77,9 +74,8 @@ def test_loss_skips_targets_without_a_label():
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        (["train.long_document=target_sentences"], "target_sentences"),
+        (["model.long_document=target_sentences"], "target_sentences"),
         (["task=demo_tone"], "needs a task with targets"),
-        (["model.formulation=both"], "model.formulation"),
     ],
 )
 def test_unsupported_combinations_fail_before_training(make_cfg, overrides, message):
@@ -105,9 +101,9 @@ def test_gradient_checkpointing_trains_both_formulations(make_cfg, model, monkey
 
 @pytest.mark.parametrize("model", ["tiny", "tiny_joint"])
 def test_attention_dropout_override_reaches_the_model(make_cfg, model, tmp_path):
-    from bench import models
+    from bench.models import registry
 
     cfg = make_cfg("experiment=smoke", f"model={model}", "model.attention_dropout=0")
-    clf = models.build(cfg, tmp_path / "run")
+    clf = registry.build(cfg, tmp_path / "run")
     config = clf.model.encoder.config if model == "tiny_joint" else clf.model.config
     assert config.attention_probs_dropout_prob == 0.0 and config.hidden_dropout_prob == 0.1

@@ -15,9 +15,10 @@ from conftest import CONFIGS, SHARED
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from bench import leaderboard, store
 from bench.errors import BenchError
-from bench.metrics import f_avg
+from bench.evaluation.metrics import f_avg
+from bench.records import store
+from bench.reports import leaderboard
 from bench.run import run
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -73,7 +74,7 @@ def _tiny(records, seed=1):
 def test_rows_seeds_ranks_and_significance(runs):
     db, records = runs
     (board,) = leaderboard.build(db, n_resamples=300)
-    assert (board.task, board.split, board.metric) == ("demo", "test", "f_avg")
+    assert (board.task, board.split, board.metric, board.second_metric) == ("demo", "test", "f_avg_targets", "f_avg")
     assert set(board.targets) == TARGETS
     by_model = {r.model: r for r in board.rows}
     assert set(by_model) == {"tiny", "majority"}
@@ -109,12 +110,12 @@ def test_csv_markdown_and_table(runs, capsys, tmp_path):
     leaderboard.main(["--db", str(db), "--task", "demo", "--format", "markdown", "--resamples", "200"])
     md = capsys.readouterr().out
     table = [line for line in md.splitlines() if line.startswith("|")]
-    assert len(table) == 4 and "| rank | model | n | score | 95% CI |" in table[0] and "best" in md
-    assert md.startswith("### demo: f_avg on test")
+    assert len(table) == 4 and "| rank | model | n | protocol | score | 95% CI | f_avg |" in table[0]
+    assert "best" in md and md.startswith("### demo v1: f_avg_targets on test")
 
     leaderboard.main(["--db", str(db), "--resamples", "200"])
     text = capsys.readouterr().out
-    assert "demo: f_avg on test" in text and "tiny" in text and "±" in text and "p vs best" in text
+    assert "demo v1: f_avg_targets on test" in text and "tiny" in text and "±" in text and "p vs best" in text
 
 
 def test_configs_sharing_a_model_name_show_a_hash(runs, tmp_path):
@@ -135,7 +136,7 @@ def test_a_seed_run_again_counts_once_with_its_newest_run(runs, tmp_path):
     db, records = runs
     tiny = _tiny(records)
     again = _variant(tiny, created_at="2999-01-01T00:00:00+00:00", config__eval_task="ruw")
-    again["metrics"]["test"]["pooled"]["f_avg"] = 0.987654
+    again["metrics"]["test"]["pooled"]["f_avg_targets"] = 0.987654
     (board,) = leaderboard.build(_store(tmp_path, records, again), n_resamples=100)
     row = next(r for r in board.rows if r.model == "tiny")
     assert row.seeds == [1, 2] and len(row.records) == 2

@@ -1,15 +1,19 @@
-"""Long-document strategies (bench.encoding, bench.long_document) and cross-dataset evaluation (bench.cross)."""
+"""Long-document strategies (bench.inputs) and cross-dataset evaluation (bench.evaluation.cross)."""
 
 import json
 
 import numpy as np
 import pytest
 from conftest import needs_shared
+from omegaconf import OmegaConf
 
-from bench import config, cross, predict, results
-from bench.encoding import STRATEGIES, aggregate, encode, stride
+from bench import config, predict, results
+from bench.config import CONFIG_DIR
 from bench.errors import BenchError
-from bench.long_document import select_target_sentences, split_sentences
+from bench.evaluation import cross
+from bench.inputs.encoding import aggregate, encode
+from bench.inputs.strategies import STRATEGIES, stride
+from bench.inputs.target_sentences import select_target_sentences, split_sentences
 from bench.run import run
 
 # written for these tests
@@ -113,19 +117,26 @@ def test_sentence_splitter_keeps_abbreviations_and_headline():
     assert sentences == ["Talks resume", "Mr. Putin met U.S. envoys.", "They spoke!", '"Fine," he said.', "Done."]
 
 
+ALIASES = OmegaConf.load(CONFIG_DIR / "aliases" / "geo.yaml")  # what the geopolitical task cards include
+
+
 def test_target_sentences_keep_alias_sentences_and_neighbours():
-    russia = select_target_sentences(ARTICLE, "russia")
+    russia = select_target_sentences(ARTICLE, "russia", ALIASES["russia"])
     assert russia == "The weather was cold. The Kremlin rejected the proposal within hours. Analysts expected that."
-    ukraine = select_target_sentences(ARTICLE, "ukraine")
+    ukraine = select_target_sentences(ARTICLE, "ukraine", ALIASES["ukraine"])
     assert ukraine == (
         "Shipping firms waited for news. Officials in Kyiv said they would keep exporting. The talks resume next week."
     )
-    assert select_target_sentences(ARTICLE, "china") == ARTICLE  # no alias matches: the whole text, read as head
-    assert select_target_sentences("us and them. We went.", "west") == "us and them. We went."  # US, not "us"
+    assert (
+        select_target_sentences(ARTICLE, "china", ALIASES["china"]) == ARTICLE
+    )  # no alias matches: the whole text, read as head
+    assert (
+        select_target_sentences("us and them. We went.", "west", ALIASES["west"]) == "us and them. We went."
+    )  # US, not "us"
 
 
 def test_target_sentences_encoding(tokenizer):
-    enc = encode(tokenizer, {"text": [ARTICLE], "target": ["russia"]}, 128, "target_sentences", True)
+    enc = encode(tokenizer, {"text": [ARTICLE], "target": ["russia"]}, 128, "target_sentences", True, ALIASES)
     decoded = tokenizer.decode(enc["input_ids"][0])
     assert "kremlin rejected" in decoded and "kyiv" not in decoded and "geneva" not in decoded
     with pytest.raises(BenchError, match="needs a task with targets"):
@@ -133,27 +144,27 @@ def test_target_sentences_encoding(tokenizer):
 
 
 def test_unknown_strategy_fails_before_running(make_cfg):
-    with pytest.raises(BenchError, match="train.long_document='tail'"):
-        config.check_choices(make_cfg("train.long_document=tail"))
+    with pytest.raises(BenchError, match="model.long_document='tail'"):
+        config.check_choices(make_cfg("model.long_document=tail"))
     assert set(STRATEGIES) == {"head", "head_tail", "chunks_mean", "chunks_max", "target_sentences"}
 
 
 @pytest.mark.parametrize("strategy", ["head_tail", "chunks_max"])
 def test_smoke_run_records_strategy_and_cost(make_cfg, tmp_path, strategy):
     # 32 tokens: the demo articles are longer, so chunks_max reads several windows per article
-    overrides = ("experiment=smoke", f"train.long_document={strategy}", "model.max_length=32", "train.save_model=true")
+    overrides = ("experiment=smoke", f"model.long_document={strategy}", "model.max_length=32", "train.save_model=true")
     rec = run(make_cfg(*overrides))
     on_disk = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert on_disk["config"]["train"]["long_document"] == strategy
+    assert on_disk["config"]["model"]["long_document"] == strategy
     n_test = on_disk["metrics"]["test"]["pooled"]["n"]
     preds = (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()
     assert len(preds) == on_disk["metrics"]["dev"]["pooled"]["n"] + n_test  # one prediction per example
     cost = on_disk["cost"]
     assert cost["test"]["examples"] == n_test and cost["test"]["tokens"] > 0 and cost["test"]["wall_s"] >= 0
-    assert on_disk["fit"]["train_tokens"] == cost["train"]["tokens"] > 0
+    assert cost["train"]["tokens"] > 0
     if strategy == "chunks_max":
         assert cost["test"]["inputs"] > n_test
-        assert cost["train"]["inputs"] == on_disk["fit"]["train_inputs"] == cost["train"]["examples"]  # head
+        assert cost["train"]["inputs"] == cost["train"]["examples"]  # the head window only
     else:
         assert cost["test"]["inputs"] == n_test and cost["test"]["tokens"] <= 32 * n_test
     (row,) = results.cost(str(tmp_path / "results.sqlite"))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from bench.metrics import classification_scores, f_avg, score_split
+from bench.evaluation.metrics import classification_scores, f_avg, score_split
 
 LABELS = ["favor", "against", "none"]
 

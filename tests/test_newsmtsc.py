@@ -4,8 +4,8 @@ import pytest
 from conftest import SHARED, needs_shared
 
 from bench.data import load_task
+from bench.data.readers import mark_target
 from bench.errors import DataError
-from bench.loaders import mark_target
 
 
 def test_mark_target_wraps_exactly_the_span():

@@ -5,8 +5,9 @@ import sqlite3
 
 import pytest
 
-from bench import reproduce, store
+from bench import reproduce
 from bench.errors import BenchError
+from bench.records import store
 from bench.run import run
 
 
@@ -55,11 +56,27 @@ def test_unknown_run_id_exits_2(tmp_path, capsys):
     assert "run 'no-such-run' is not in the results store" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "override",
-    ["task.main_score=f1", "train.precision=fp8", "train.class_weights=inverse", "model.kind=bert", "task.overlap=x"],
-)
-def test_unknown_option_values_fail_before_anything_runs(make_cfg, override):
+@pytest.mark.parametrize("override", ["task.main_score=f1", "model.kind=bert", "model.long_document=tail"])
+def test_unregistered_choices_fail_before_anything_runs_listing_the_registered(make_cfg, override):
     key, value = override.split("=")
-    with pytest.raises(BenchError, match=rf"{key}='{value}' is (not an option|unknown)"):
+    with pytest.raises(BenchError, match=rf"{key}='{value}' is not an? \w+( \w+)?; use one of \["):
         run(make_cfg("experiment=smoke", override))
+
+
+@pytest.mark.parametrize(
+    "override, allowed",
+    [
+        ("train.precision=fp8", "fp32, bf16, fp16"),
+        ("train.class_weights=inverse", "balanced, none"),
+        ("task.overlap=x", "drop, keep, error"),
+        ("model.formulation=both", "pairs, joint"),
+    ],
+)
+def test_enum_options_fail_at_composition_naming_key_and_values(make_cfg, override, allowed):
+    from hydra.errors import ConfigCompositionException
+
+    key, value = override.split("=")
+    with pytest.raises(ConfigCompositionException) as err:
+        make_cfg("experiment=smoke", override)
+    message = str(err.value.__cause__)
+    assert f"Invalid value '{value}', expected one of [{allowed}]" in message and f"full_key: {key}" in message

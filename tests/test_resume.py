@@ -10,7 +10,8 @@ import time
 
 from conftest import ROOT
 
-from bench import checkpoints, store
+from bench.models import checkpoints
+from bench.records import store
 
 # 64 training examples, batch 8: 8 steps and one evaluation + checkpoint per epoch
 ARGS = (

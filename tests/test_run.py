@@ -93,7 +93,7 @@ def test_tfidf_svm_reproduces_published_tweeteval_svm(make_cfg):
 def test_fingerprint_depends_on_the_resolved_config_not_on_override_order(make_cfg):
     """A sweep re-launched with its overrides in another order skips what is recorded: the fingerprint hashes the
     resolved config (and data checksums and code version), not the command line."""
-    from bench import record
+    from bench.records import record
 
     a = make_cfg("seed=3", "train.precision=bf16", "model.max_length=256", "task=demo")
     b = make_cfg("task=demo", "model.max_length=256", "seed=3", "train.precision=bf16")

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bench.metrics import classification_scores, f_avg
-from bench.significance import accuracy, bootstrap_ci, macro_f1, paired_bootstrap, resampled_scores, score_function
+from bench.evaluation.metrics import classification_scores, f_avg
+from bench.evaluation.significance import (
+    accuracy,
+    bootstrap_ci,
+    macro_f1,
+    paired_bootstrap,
+    resampled_scores,
+    score_function,
+)
 
 LABELS = ["favor", "against", "neutral", "none"]
 
@@ -153,3 +160,21 @@ def test_paired_cluster_bootstrap_resamples_the_same_texts_for_both():
     assert (res.diff, res.p_value) == (0.0, 1.0)
     with pytest.raises(ValueError, match="groups and gold differ in length"):
         resampled_scores(gold, [a], f_avg, n_resamples=10, groups=groups[:-1])
+
+
+def test_mean_over_targets_vectorised_equals_the_loop_and_the_metric():
+    gold, pred = _noisy(n=120)
+    targets = [["russia", "ukraine", "china"][i % 3] for i in range(120)]
+    groups = [i // 3 for i in range(120)]  # 40 texts, 3 targets each
+    fn = score_function("f_avg_targets", LABELS)
+    fast = resampled_scores(gold, [pred], fn, n_resamples=150, seed=2, groups=groups, targets=targets)
+    slow = resampled_scores(
+        gold, [pred], lambda g, p, targets: fn(g, p, targets=targets), n_resamples=150, seed=2, groups=groups,
+        targets=targets,
+    )  # fmt: skip
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
+    per_target = []
+    for x in ("russia", "ukraine", "china"):
+        idx = [i for i, t in enumerate(targets) if t == x]
+        per_target.append(f_avg([gold[i] for i in idx], [pred[i] for i in idx]))
+    assert bootstrap_ci(gold, pred, fn, n_resamples=50, targets=targets).estimate == pytest.approx(np.mean(per_target))

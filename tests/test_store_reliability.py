@@ -11,7 +11,7 @@ import time
 
 from conftest import ROOT
 
-from bench import record, store
+from bench.records import record, store
 
 
 def _record(run_id: str, pad: int = 0) -> dict:
@@ -100,7 +100,7 @@ def test_parallel_jobs_opening_a_fresh_store_all_record(tmp_path):
 INSERT_FOREVER = """
 import sys
 from test_store_reliability import _record
-from bench import store
+from bench.records import store
 db = sys.argv[1]
 for i in range(100000):
     store.insert(db, _record(f"r{i}", pad=200000))
@@ -137,7 +137,7 @@ WRITE_THEN_DIE = """
 import os, signal, sys
 from pathlib import Path
 from test_store_reliability import _record
-from bench import record
+from bench.records import record
 run_dir = Path(sys.argv[1])
 rec = _record("killed-run")
 record.write_json_atomic(run_dir / "run.json", rec)

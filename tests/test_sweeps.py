@@ -12,7 +12,7 @@ import time
 import pytest
 from conftest import ROOT
 
-from bench import store
+from bench.records import store
 
 SMOKE = ("experiment=smoke", "print_table=false")
 

@@ -3,7 +3,8 @@ import sqlite3
 
 import pytest
 
-from bench import results, store
+from bench import results
+from bench.records import store
 from bench.run import run
 
 

@@ -11,9 +11,10 @@ import zipfile
 import pytest
 
 from bench import run as run_module
+from bench.data.sources import extract_archive
 from bench.errors import BenchError, DataError
 from bench.models import transformer
-from bench.sources import extract_archive
+from bench.records import record
 
 # ---------------------------------------------------------------- weights: safetensors only by default
 
@@ -97,10 +98,15 @@ def test_trust_remote_code_is_what_the_model_config_says(make_cfg, monkeypatch, 
 def test_every_shipped_model_config_keeps_remote_code_off_and_safetensors_on(make_cfg):
     from conftest import CONFIGS
 
+    encoders = 0
     for path in sorted((CONFIGS / "model").glob("*.yaml")):
         mcfg = make_cfg(f"model={path.stem}").model
+        if "trust_remote_code" not in mcfg:  # baselines and prompted models load no weights
+            continue
+        encoders += 1
         assert mcfg.trust_remote_code is False, path.name
         assert mcfg.use_safetensors is True, path.name
+    assert encoders >= 8
 
 
 # ---------------------------------------------------------------- archives cannot write outside their folder
@@ -207,14 +213,14 @@ def no_training(monkeypatch):
     def fail(*a, **k):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(run_module.models, "build", fail)
-    monkeypatch.setattr(run_module, "load_task", fail)
+    monkeypatch.setattr(run_module.registry, "build", fail)
+    monkeypatch.setattr(run_module, "prepare", fail)
 
 
 def test_unwritable_output_folder_fails_before_training(make_cfg, monkeypatch, no_training, tmp_path):
     cfg = make_cfg("experiment=smoke")
-    real_access = run_module.os.access
-    monkeypatch.setattr(run_module.os, "access", lambda p, mode: str(p) != cfg.output_dir and real_access(p, mode))
+    real_access = record.os.access
+    monkeypatch.setattr(record.os, "access", lambda p, mode: str(p) != cfg.output_dir and real_access(p, mode))
     with pytest.raises(BenchError, match=rf"output folder {tmp_path / 'run'} is not writable"):
         run_module.run(cfg)
 
@@ -223,7 +229,7 @@ def test_full_disk_fails_before_training_naming_the_folder(make_cfg, monkeypatch
     import collections
 
     usage = collections.namedtuple("usage", "total used free")
-    monkeypatch.setattr(run_module.shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 50 * 1024**2, 50 * 1024**2))
+    monkeypatch.setattr(record.shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 50 * 1024**2, 50 * 1024**2))
     with pytest.raises(BenchError, match=rf"output folder {tmp_path / 'run'} has only 50 MB free \(at least 200 MB"):
         run_module.run(make_cfg("experiment=smoke"))
 

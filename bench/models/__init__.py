@@ -19,7 +19,7 @@ def build(cfg, run_dir, checkpoint_dir=None):
 
         return JointFineTuner(cfg, run_dir, checkpoint_dir)
     if kind == "transformer":
-        from bench.train import FineTuner
+        from bench.models.finetune import FineTuner
 
         return FineTuner(cfg, run_dir, checkpoint_dir)
     raise BenchError(f"model.kind={kind!r} is unknown; use transformer, majority or tfidf_svm")

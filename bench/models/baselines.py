@@ -1,13 +1,20 @@
-"""Non-neural baselines: per-target majority class and TF-IDF (word + character n-grams) with a linear SVM."""
+"""Non-neural baselines: per-target majority class (optionally per outlet metadata) and TF-IDF (word + character
+n-grams) with a linear SVM per target. Both save to JSON and NumPy files (no pickles) for `bench.predict`."""
 
+import json
 from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import make_union
+from sklearn.pipeline import FeatureUnion, make_union
 from sklearn.svm import LinearSVC
 
-from bench.metrics import score_split
+from bench.config import ModelConfig
+from bench.evaluation.metrics import score_split
+from bench.models.contract import Cost, FitInfo, Predictions
+from bench.models.registry import register_model
 
 
 def _by_target(examples):
@@ -17,13 +24,27 @@ def _by_target(examples):
     return groups
 
 
+def _one_hot(pred: list[str], labels: list[str]) -> list[list[float]]:
+    return np.eye(len(labels))[[labels.index(p) for p in pred]].tolist()
+
+
+@dataclass
+class MajorityConfig(ModelConfig):
+    kind: str = "majority"
+    majority_by: str | None = None  # also condition on this metadata field (e.g. outlet_bias, outlet)
+
+
+@register_model("majority", config=MajorityConfig)
 class Majority:
     """Predicts each target's most frequent training label (ties broken by label order); with `majority_by`,
     the most frequent label per target and metadata value (e.g. outlet leaning), else the target's."""
 
-    def __init__(self, cfg):
+    provenance = {"source": "none (counts training labels)"}
+
+    def __init__(self, cfg, run_dir=None, checkpoint_dir=None):
         self.labels = list(cfg.task.labels)
         self.by = cfg.model.majority_by
+        self.majority: dict[tuple, str] = {}
 
     def _key(self, e):
         return (e["target"], e.get("meta", {}).get(self.by) if self.by else None)
@@ -32,44 +53,75 @@ class Majority:
         counts = Counter(labels)
         return max(self.labels, key=lambda lab: (counts[lab], -self.labels.index(lab)))
 
-    def fit(self, train, dev):
+    def fit(self, train, dev) -> FitInfo:
         groups = {}
         for e in train:
             groups.setdefault((e["target"], None), []).append(e["label"])
             if self.by:
                 groups.setdefault(self._key(e), []).append(e["label"])
         self.majority = {k: self._most_frequent(v) for k, v in groups.items()}
-        return {"groups": len(self.majority)}
+        return FitInfo({"groups": len(self.majority)}, Cost(examples=len(train)))
 
-    def predict(self, examples):
+    def predict(self, examples) -> Predictions:
         pred = [self.majority.get(self._key(e), self.majority[(e["target"], None)]) for e in examples]
-        probs = [[float(lab == p) for lab in self.labels] for p in pred]
-        return pred, probs
+        return Predictions(pred, _one_hot(pred, self.labels), Cost(examples=len(examples)))
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        table = [[t, v, lab] for (t, v), lab in self.majority.items()]
+        (folder / "majority.json").write_text(json.dumps({"by": self.by, "table": table}), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, cfg) -> "Majority":
+        clf = cls(cfg)
+        saved = json.loads((Path(folder) / "majority.json").read_text(encoding="utf-8"))
+        clf.majority = {(t, v): lab for t, v, lab in saved["table"]}
+        return clf
 
 
+# what a fitted TfidfVectorizer needs besides its vocabulary and idf to transform text as it did in training
+SAVED_PARAMS = ("analyzer", "ngram_range", "lowercase", "sublinear_tf", "norm", "use_idf", "smooth_idf", "min_df",
+                "max_features", "strip_accents", "token_pattern")  # fmt: skip
+
+
+@dataclass
+class SvmConfig:
+    c_grid: list[float] = field(default_factory=lambda: [1.0])  # C chosen on dev by the task's main score
+    word_ngrams: list[int] = field(default_factory=lambda: [1, 2])
+    char_ngrams: list[int] = field(default_factory=lambda: [2, 5])
+    max_features: int = 200000
+
+
+@dataclass
+class TfidfSvmConfig(ModelConfig):
+    kind: str = "tfidf_svm"
+    svm: SvmConfig = field(default_factory=SvmConfig)
+
+
+@register_model("tfidf_svm", config=TfidfSvmConfig)
 class TfidfSvm:
     """One TF-IDF + LinearSVC model per target, C chosen on dev by the task's main score."""
 
-    def __init__(self, cfg):
+    provenance = {"source": "none (trained from scratch)"}
+
+    def __init__(self, cfg, run_dir=None, checkpoint_dir=None):
         self.cfg = cfg
         self.labels = list(cfg.task.labels)
-        svm = dict(cfg.model.svm)
-        self.c_grid = list(svm.get("c_grid", [1.0]))
-        self.word_ngrams = tuple(svm.get("word_ngrams", [1, 2]))
-        self.char_ngrams = tuple(svm.get("char_ngrams", [2, 5]))
-        self.max_features = svm.get("max_features", 200000)
+        svm = cfg.model.svm
+        self.c_grid = list(svm.c_grid)
+        self.word_ngrams, self.char_ngrams = tuple(svm.word_ngrams), tuple(svm.char_ngrams)
+        self.max_features = svm.max_features
+        self.features: dict = {}  # target -> fitted FeatureUnion, or the one label a target's training data has
+        self.svms: dict = {}
 
-    def _features(self):
+    def _features(self) -> FeatureUnion:
         return make_union(
             TfidfVectorizer(ngram_range=self.word_ngrams, sublinear_tf=True, max_features=self.max_features),
             TfidfVectorizer(
-                analyzer="char_wb",
-                ngram_range=self.char_ngrams,
-                sublinear_tf=True,
-                min_df=2,
+                analyzer="char_wb", ngram_range=self.char_ngrams, sublinear_tf=True, min_df=2,
                 max_features=self.max_features,
             ),
-        )
+        )  # fmt: skip
 
     def _matrices(self, examples):
         """Feature matrix per target, from the vectorizer fitted on that target's training texts."""
@@ -88,7 +140,7 @@ class TfidfSvm:
                 pred[i] = str(p)
         return pred
 
-    def fit(self, train, dev):
+    def fit(self, train, dev) -> FitInfo:
         # features are fitted once per target; only the SVM is refitted for each C
         self.features, data = {}, {}
         for target, idx in _by_target(train).items():
@@ -99,21 +151,62 @@ class TfidfSvm:
             self.features[target] = self._features().fit(texts)
             data[target] = (self.features[target].transform(texts), y)
         dev_x = self._matrices(dev)
-        best = None
+        best, grid = None, {}
         for c in self.c_grid:
             svms = {
                 t: LinearSVC(C=c, class_weight="balanced", random_state=self.cfg.seed).fit(x, y)
                 for t, (x, y) in data.items()
             }
-            dev_main = score_split(dev, self._predict_with(svms, dev, dev_x), self.labels, self.cfg.task.main_score)[
-                "main"
-            ]
+            dev_pred = self._predict_with(svms, dev, dev_x)
+            grid[str(c)] = dev_main = score_split(dev, dev_pred, self.labels, self.cfg.task.main_score)["main"]
             if best is None or dev_main > best[0]:
                 best = (dev_main, c, svms)
         self.svms, self.c = best[2], best[1]
-        return {"selected_C": self.c, "dev_main_at_selection": best[0]}
+        details = {"selected_C": self.c, "dev_main_at_selection": best[0], "dev_main_per_C": grid}
+        return FitInfo(details, Cost(examples=len(train)))
 
-    def predict(self, examples):
+    def predict(self, examples) -> Predictions:
         pred = self._predict_with(self.svms, examples, self._matrices(examples))
-        probs = np.eye(len(self.labels))[[self.labels.index(p) for p in pred]].tolist()
-        return pred, probs
+        return Predictions(pred, _one_hot(pred, self.labels), Cost(examples=len(examples)))
+
+    def save(self, folder: Path) -> None:
+        """Per target: each vectorizer's vocabulary and idf, and the SVM's weights, as JSON and .npy files."""
+        folder.mkdir(parents=True, exist_ok=True)
+        index = {}
+        for n, (target, f) in enumerate(self.features.items()):
+            if isinstance(f, str):
+                index[target] = {"constant": f}
+                continue
+            vecs = []
+            for k, (_, vec) in enumerate(f.transformer_list):
+                np.save(folder / f"idf_{n}_{k}.npy", vec.idf_)
+                params = {k: vec.get_params()[k] for k in SAVED_PARAMS}
+                vecs.append({"params": params, "vocabulary": {w: int(i) for w, i in vec.vocabulary_.items()}})
+            svm = self.svms[target]
+            np.save(folder / f"coef_{n}.npy", svm.coef_)
+            np.save(folder / f"intercept_{n}.npy", svm.intercept_)
+            index[target] = {"n": n, "vectorizers": vecs, "classes": [str(c) for c in svm.classes_]}
+        (folder / "tfidf_svm.json").write_text(json.dumps({"C": self.c, "targets": index}), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, cfg) -> "TfidfSvm":
+        folder = Path(folder)
+        clf = cls(cfg)
+        saved = json.loads((folder / "tfidf_svm.json").read_text(encoding="utf-8"))
+        clf.c = saved["C"]
+        for target, entry in saved["targets"].items():
+            if "constant" in entry:
+                clf.features[target] = entry["constant"]
+                continue
+            n, vecs = entry["n"], []
+            for k, v in enumerate(entry["vectorizers"]):
+                vec = TfidfVectorizer(**{**v["params"], "ngram_range": tuple(v["params"]["ngram_range"])})
+                vec.vocabulary_ = v["vocabulary"]
+                vec.idf_ = np.load(folder / f"idf_{n}_{k}.npy")
+                vecs.append((f"tfidfvectorizer-{k + 1}", vec))
+            clf.features[target] = FeatureUnion(vecs)
+            svm = LinearSVC()
+            svm.coef_, svm.intercept_ = np.load(folder / f"coef_{n}.npy"), np.load(folder / f"intercept_{n}.npy")
+            svm.classes_ = np.array(entry["classes"], dtype=object)
+            clf.svms[target] = svm
+        return clf

@@ -2,12 +2,70 @@
 
 import importlib
 import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+from bench.config import ModelConfig
+from bench.data.sources import sha256_file
 from bench.errors import BenchError
-from bench.sources import sha256_file
 
 log = logging.getLogger(__name__)
+
+
+class Formulation(StrEnum):
+    pairs = "pairs"  # one (target, text) input per target
+    joint = "joint"  # one pass per text, a classification head per target
+
+
+class HeadInit(StrEnum):
+    random = "random"
+    probe = "probe"  # LP-FT: heads start from a logistic regression on the frozen encoder (joint formulation)
+
+
+class Pooling(StrEnum):
+    mean = "mean"  # masked mean of the last hidden states
+    cls = "cls"  # the first token's hidden state
+    pooler = "pooler"  # the encoder's pooler output (BERT's trained CLS projection); cls where there is none
+
+
+@dataclass
+class ProbeConfig:
+    """Frozen-encoder probe (`model.kind=probe`; also the heads' start for train.head_init=probe): a logistic
+    regression per target over pooled embeddings (model.pooling)."""
+
+    c_grid: list[float] = field(default_factory=lambda: [0.01, 0.1, 1.0, 10.0, 100.0])  # chosen on dev
+    batch_size: int = 32
+    query_prefix: str = ""  # E5-style models: "query: " (classification inputs are queries)
+    endpoint: str | None = None  # an OpenAI-compatible /v1 base URL: embeddings from there, not local weights
+    endpoint_model: str | None = None  # the served model name
+    api_key_env: str | None = None  # environment variable holding the endpoint's API key
+
+
+@dataclass
+class EncoderConfig(ModelConfig):
+    """A transformer encoder: fine-tuned (`kind: transformer`) or probed frozen (`kind: probe`)."""
+
+    kind: str = "transformer"
+    formulation: Formulation = Formulation.pairs
+    pretrained: str | None = None  # hub id or local folder
+    revision: str = "main"
+    offline_package: str | None = None  # a Python package whose get_model_path() returns local weights
+    random_init: dict[str, Any] | None = None  # architecture of a randomly initialised model (tiny)
+    tokenizer_from: str | None = None  # offline package or hub id to take the tokenizer from
+    max_length: int = 256
+    long_document: str = "head"  # a registered strategy (bench.inputs.strategies): how long texts are read
+    # dropout on attention probabilities (None: the checkpoint's). 0 lets PyTorch's fused attention run on CPU
+    # instead of materialising every attention matrix (docs/PERFORMANCE.md); BERT-style configs only
+    attention_dropout: float | None = None
+    pooling: Pooling = Pooling.mean  # the text vector of the probe and of the joint formulation's heads
+    head_init: HeadInit = HeadInit.random  # fine-tuning: how the classification heads start
+    # pairs: the first segment, from the target's name (e.g. "What stance does the text take toward {target}?")
+    target_template: str = "{target}"
+    trust_remote_code: bool = False
+    use_safetensors: bool = True
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
 
 
 def _package_path(package: str) -> Path | None:
@@ -41,9 +99,12 @@ def resolve_weights(mcfg) -> tuple[str, dict]:
     return mcfg.pretrained, {"source": "hub", "hub_id": mcfg.pretrained, "revision": mcfg.revision}
 
 
-def load_tokenizer(mcfg):
+def load_tokenizer(mcfg, saved: Path | None = None):
+    """The model's tokenizer (from a saved run's folder when given)."""
     from transformers import AutoTokenizer
 
+    if saved is not None:
+        return AutoTokenizer.from_pretrained(saved)
     name = mcfg.tokenizer_from or mcfg.offline_package or mcfg.pretrained
     path = _package_path(name) if name and "/" not in name else None
     source = str(path) if path else (mcfg.pretrained if name == mcfg.offline_package else name)
