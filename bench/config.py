@@ -25,6 +25,9 @@ class Overlap(StrEnum):
 
 
 class Precision(StrEnum):
+    auto = (
+        "auto"  # bf16 where the hardware computes it natively (CUDA with bf16, CPUs with AMX or AVX512-BF16), else fp32
+    )
     fp32 = "fp32"
     bf16 = "bf16"
     fp16 = "fp16"
@@ -94,7 +97,7 @@ class TrainConfig:
     early_stopping_patience: int = 2
     group_by_length: bool = True
     class_weights: ClassWeights = ClassWeights.balanced  # balanced: inverse label frequency in train
-    precision: Precision = Precision.fp32
+    precision: Precision = Precision.auto
     torch_compile: bool = False
     # recompute activations in the backward pass: far less memory for long inputs, about a third more compute
     gradient_checkpointing: bool = False

@@ -13,6 +13,7 @@ import statistics
 import sys
 
 from bench.errors import BenchError
+from bench.evaluation.metrics import METRICS
 from bench.records import export as transfer
 from bench.records import store
 from bench.reports import tables as report
@@ -53,8 +54,8 @@ def summary(db: str, task: str | None = None) -> list[dict]:
             "test": statistics.mean(test),
             "test_std": statistics.stdev(test) if len(test) > 1 else 0.0,
         }
+        key = METRICS[recs[0]["main_score"]].per_target_mean_of or recs[0]["main_score"]  # a target's own score
         for target in recs[0]["metrics"]["test"]["per_target"]:
-            key = recs[0]["main_score"]
             row[target] = statistics.mean(rec["metrics"]["test"]["per_target"][target][key] for rec in recs)
         out.append(row)
     return out

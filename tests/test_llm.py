@@ -18,9 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from bench.data import load_task
 from bench.errors import BenchError
+from bench.models import registry
 from bench.models.contract import INVALID
 from bench.models.prompts import parse
 from bench.records import store
@@ -408,6 +410,7 @@ def test_smollm2_two_shot_tone(smollm2, make_cfg, tmp_path):
     rec = run(make_cfg(*args))
     assert rec["model"]["protocol"] == "few_shot_2" and rec["model"]["prompt"] == "tone"
     assert rec["metrics"]["test"]["pooled"]["n"] == 2 and 0.0 <= rec["metrics"]["test"]["main"] <= 1.0
+    assert rec["cost"]["test"]["requests"] == 2 and rec["cost"]["test"]["prompt_tokens"] > 0
     prompt = (tmp_path / "run" / "prompt_example.txt").read_text()
     assert prompt.count("### assistant") == 2 and prompt.count("### user") == 3
     assert len(rec["fit"]["shot_examples"]) == 2
@@ -420,3 +423,16 @@ def test_smollm2_server_rejecting_a_field_is_one_clear_error(smollm2, make_cfg, 
     with pytest.raises(BenchError, match="HTTP 422.*model.guided=none"):
         run(make_cfg(*args))
     assert store.runs(tmp_path / "results.sqlite") == []
+
+
+def test_saved_run_predicts_with_its_shots(make_cfg, tmp_path):
+    """train.save_model=true keeps the drawn shots; the loaded model sends the same prompts (answered from cache)."""
+    with scripted() as (server, url):
+        rec = run(make_cfg(*_llm(url, "model.shots=1", "train.max_eval_examples=2", "train.save_model=true")))
+        sent = len(server.log)
+        clf = registry.load(OmegaConf.create(rec["config"]), tmp_path / "run" / "model")
+        rows = [json.loads(x) for x in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
+        test = {e["id"]: e for e in load_task(make_cfg("task=demo").task).splits["test"]}
+        out = clf.predict([test[r["id"]] for r in rows if r["split"] == "test"])
+    assert out.labels == [r["pred"] for r in rows if r["split"] == "test"]
+    assert len(server.log) == sent and out.cost.extra["cache_hits"] == 2

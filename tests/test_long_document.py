@@ -209,7 +209,7 @@ def test_cross_dataset_demo_to_ruw(make_cfg, tmp_path, capsys):
     rec = run(make_cfg("model=majority", "eval_task=ruw", "train.max_eval_examples=200"))
     m = rec["metrics"]["cross:ruw"]
     assert set(m["per_target"]) == {"russia", "ukraine"} and m["pooled"]["n"] == 200
-    assert m["eval"]["label_map"]["neutral"] == "none" and m["eval"]["main_score"] == "f_avg"
+    assert m["eval"]["label_map"]["neutral"] == "none" and m["eval"]["main_score"] == "f_avg_targets"
     assert any(k.startswith("eval_task:ruw/") for k in rec["data_checksums"])
     assert rec["cost"]["cross:ruw"]["examples"] == 200
     preds = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]

@@ -66,7 +66,7 @@ def test_unregistered_choices_fail_before_anything_runs_listing_the_registered(m
 @pytest.mark.parametrize(
     "override, allowed",
     [
-        ("train.precision=fp8", "fp32, bf16, fp16"),
+        ("train.precision=fp8", "auto, fp32, bf16, fp16"),
         ("train.class_weights=inverse", "balanced, none"),
         ("task.overlap=x", "drop, keep, error"),
         ("model.formulation=both", "pairs, joint"),

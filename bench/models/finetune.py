@@ -16,7 +16,14 @@ from bench.models import checkpoints
 from bench.models.contract import Cost, FitInfo, Predictions
 from bench.models.formulations import formulation
 from bench.models.registry import register_model
-from bench.models.trainer import class_weighted_loss, dev_scorer, learning_curve, trainer_class, training_args
+from bench.models.trainer import (
+    class_weighted_loss,
+    dev_scorer,
+    learning_curve,
+    resolved_precision,
+    trainer_class,
+    training_args,
+)
 from bench.models.transformer import EncoderConfig, load_tokenizer
 
 log = logging.getLogger(__name__)
@@ -128,6 +135,7 @@ class FineTuner:
             "best_checkpoint_step": _step_of(state.best_model_checkpoint),
             "resumed_from_step": _step_of(str(resume)) if resume else None,
             "learning_curve": learning_curve(state.log_history),
+            "precision": resolved_precision(self.cfg.train.precision),  # what `auto` ran as on this machine
             "head_init": head_init,  # LP-FT: the C chosen per target and its dev macro-F1 before fine-tuning
         }
         train_cost.tokens = int(state.num_input_tokens_seen)  # non-padding tokens fed over all steps and epochs

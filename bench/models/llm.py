@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from omegaconf import MISSING, OmegaConf
 
@@ -85,7 +86,7 @@ class Llm:
             (self.run_dir / "answers.jsonl").unlink(missing_ok=True)  # one run's answers, not a re-run's append
         self.provenance = {
             "source": "endpoint",
-            "endpoint": self.client.endpoint,
+            "endpoint": _public(self.client.endpoint),
             "served_model": self.mcfg.served_model,
             "protocol": protocol(self.mcfg.shots),
             "prompt": self.template.name,
@@ -108,11 +109,10 @@ class Llm:
         self.dev_ids = {e["id"] for e in dev}
         k = self.mcfg.shots
         self.shots = prompts.select_shots(train, k, self.shot_seed, self.labels) if k else {}
-        brief = lambda shots: [{"id": s["id"], "label": s["label"]} for s in shots]  # noqa: E731
         if self.task.target_field is None:  # single-label tasks: one list of demonstrations
-            chosen = brief(self.shots.get(None, []))
+            chosen = _ids(self.shots.get(None, []))
         else:
-            chosen = {t: brief(v) for t, v in self.shots.items()}
+            chosen = {t: _ids(v) for t, v in self.shots.items()}
         details = {"prompt": self.template.name, "prompt_sha256": self.template.sha256, "shots": self.mcfg.shots,
                    "shot_seed": self.shot_seed, "shot_examples": chosen}  # fmt: skip
         return FitInfo(details, Cost(examples=len(train)))
@@ -229,3 +229,13 @@ class Llm:
 def _tokens(response: dict) -> int:
     usage = response.get("usage") or {}
     return int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+
+
+def _ids(shots: list[dict]) -> list[dict]:
+    return [{"id": s["id"], "label": s["label"]} for s in shots]
+
+
+def _public(url: str) -> str:
+    """The endpoint as recorded: without any user:password@ or query string a URL might carry."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))

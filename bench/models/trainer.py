@@ -51,10 +51,25 @@ def _is_head(name: str) -> bool:
     return name.startswith(("classifier.", "heads.", "score."))
 
 
+def resolved_precision(precision: str) -> str:
+    """`auto` as this machine runs it: bf16 only where it is native (emulated bf16 on a CPU without AMX or
+    AVX512-BF16 runs several times slower than fp32; measured in docs/PERFORMANCE.md)."""
+    if precision != "auto":
+        return str(precision)
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    native = (
+        getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+        or getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
+    )
+    return "bf16" if native else "fp32"
+
+
 def training_args(cfg, output_dir):
     from transformers import TrainingArguments
 
     t = cfg.train
+    precision = resolved_precision(t.precision)
     # the same switch under its current name (transformers 5.x renamed gradient_checkpointing; both are accepted
     # until v6, the old one with a warning)
     fields = TrainingArguments.__dataclass_fields__
@@ -80,8 +95,8 @@ def training_args(cfg, output_dir):
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         seed=cfg.seed,
         data_seed=cfg.seed,
-        bf16=t.precision == "bf16",
-        fp16=t.precision == "fp16",
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
         use_cpu=not torch.cuda.is_available(),
         torch_compile=t.torch_compile,
         **{checkpointing: t.gradient_checkpointing},
