@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -119,3 +120,42 @@ def tokenized(key: str, build: Callable[[], dict]):
         if not quiet:
             enable_progress_bars()
     return load_from_disk(str(path)) if path.exists() else ds
+
+
+class KeyValueCache:
+    """Values by content-addressed key in one SQLite file under the prepared-data folder (embeddings, LLM
+    responses): written one transaction at a time, read in chunks, shared by parallel jobs (WAL)."""
+
+    def __init__(self, relative: str):
+        self.path = root() / relative
+        self.enabled = enabled()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=60)
+        con.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        return con
+
+    def get(self, keys: list[str]) -> dict[str, bytes]:
+        if not self.enabled or not self.path.exists() or not keys:
+            return {}
+        con = self._connect()
+        try:
+            found = {}
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                rows = con.execute(f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+                found |= dict(rows)
+            return found
+        finally:
+            con.close()
+
+    def put(self, items: dict[str, bytes]) -> None:
+        if not self.enabled or not items:
+            return
+        con = self._connect()
+        try:
+            with con:
+                con.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", list(items.items()))
+        finally:
+            con.close()

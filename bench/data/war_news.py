@@ -88,6 +88,17 @@ _SNAPSHOT = re.compile(
 )
 
 
+def _check_width(row: list[str], header: list[str], where: str, line: int) -> None:
+    """A data row has as many fields as the header, or one DataError naming the file and line."""
+    if len(row) != len(header):
+        raise DataError(
+            where,
+            f"row has {len(row)} fields, the header has {len(header)}",
+            line=line,
+            fix="quote fields that contain commas, or re-download the pinned file",
+        )
+
+
 def parse_ruwa_date(value: str) -> str:
     """Convert RUWA's MM/DD/YYYY date to ISO YYYY-MM-DD (ValueError if malformed)."""
     return datetime.strptime(value.strip(), "%m/%d/%Y").date().isoformat()
@@ -119,13 +130,7 @@ def read_ruwa(data: bytes, name: str) -> Iterator[dict]:
         header = first[1]
         cols = header_index(header, RUWA_COLUMNS, where)
         for row_number, (line, row) in enumerate(rows, 1):
-            if len(row) != len(header):
-                raise DataError(
-                    where,
-                    f"row has {len(row)} fields, the header has {len(header)}",
-                    line=line,
-                    fix="quote fields that contain commas, or re-download the pinned file",
-                )
+            _check_width(row, header, where, line)
             site = row[cols["Site"]].strip()
             if site not in RUWA_SITES:
                 raise DataError(
@@ -251,13 +256,7 @@ def read_articles(data: bytes, outlet: str, name: str) -> Iterator[dict]:
     header = first[1]
     cols = header_index(header, ARTICLE_COLUMNS, name)
     for row_number, (line, row) in enumerate(rows, 1):
-        if len(row) != len(header):
-            raise DataError(
-                name,
-                f"row has {len(row)} fields, the header has {len(header)}",
-                line=line,
-                fix="quote fields that contain commas, or re-download the pinned file",
-            )
+        _check_width(row, header, name, line)
         raw, link = row[cols["article"]], row[cols["link"]].strip()
         text = clean_bbc_article(raw) if outlet == "BBC" else clean_aljazeera_article(raw)
         yield {

@@ -14,6 +14,7 @@ from sklearn.svm import LinearSVC
 from bench.config import ModelConfig
 from bench.evaluation.metrics import score_split
 from bench.models.contract import Cost, FitInfo, Predictions
+from bench.models.linear import load_linear, save_linear
 from bench.models.registry import register_model
 
 
@@ -182,10 +183,7 @@ class TfidfSvm:
                 np.save(folder / f"idf_{n}_{k}.npy", vec.idf_)
                 params = {k: vec.get_params()[k] for k in SAVED_PARAMS}
                 vecs.append({"params": params, "vocabulary": {w: int(i) for w, i in vec.vocabulary_.items()}})
-            svm = self.svms[target]
-            np.save(folder / f"coef_{n}.npy", svm.coef_)
-            np.save(folder / f"intercept_{n}.npy", svm.intercept_)
-            index[target] = {"n": n, "vectorizers": vecs, "classes": [str(c) for c in svm.classes_]}
+            index[target] = {**save_linear(folder, n, self.svms[target]), "vectorizers": vecs}
         (folder / "tfidf_svm.json").write_text(json.dumps({"C": self.c, "targets": index}), encoding="utf-8")
 
     @classmethod
@@ -205,8 +203,5 @@ class TfidfSvm:
                 vec.idf_ = np.load(folder / f"idf_{n}_{k}.npy")
                 vecs.append((f"tfidfvectorizer-{k + 1}", vec))
             clf.features[target] = FeatureUnion(vecs)
-            svm = LinearSVC()
-            svm.coef_, svm.intercept_ = np.load(folder / f"coef_{n}.npy"), np.load(folder / f"intercept_{n}.npy")
-            svm.classes_ = np.array(entry["classes"], dtype=object)
-            clf.svms[target] = svm
+            clf.svms[target] = load_linear(folder, entry, LinearSVC)
         return clf

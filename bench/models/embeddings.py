@@ -4,7 +4,6 @@ bench.inputs code and the text), so a second run costs a cache read."""
 
 import json
 import os
-import sqlite3
 import urllib.error
 import urllib.request
 
@@ -18,44 +17,16 @@ from bench.models.transformer import load_encoder, load_tokenizer, resolve_weigh
 
 
 class EmbeddingCache:
-    """Vectors by text digest, in one SQLite file per encoder setting (under $BENCH_CACHE_DIR/prepared)."""
+    """Vectors by text digest, one SQLite file per encoder setting (under $BENCH_CACHE_DIR/prepared)."""
 
     def __init__(self, setting_key: str):
-        self.path = cache.root() / "embeddings" / f"{setting_key[:40]}.sqlite"
-        self.enabled = cache.enabled()
-
-    def _connect(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60)
-        con.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-        return con
+        self.store = cache.KeyValueCache(f"embeddings/{setting_key[:40]}.sqlite")
 
     def get(self, keys: list[str]) -> dict[str, np.ndarray]:
-        if not self.enabled or not self.path.exists():
-            return {}
-        con = self._connect()
-        try:
-            found = {}
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                rows = con.execute(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-                found |= {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
-            return found
-        finally:
-            con.close()
+        return {k: np.frombuffer(v, dtype=np.float32) for k, v in self.store.get(keys).items()}
 
     def put(self, items: dict[str, np.ndarray]) -> None:
-        if not self.enabled or not items:
-            return
-        con = self._connect()
-        try:
-            with con:
-                con.executemany(
-                    "INSERT OR REPLACE INTO emb VALUES (?, ?)",
-                    [(k, v.astype(np.float32).tobytes()) for k, v in items.items()],
-                )
-        finally:
-            con.close()
+        self.store.put({k: v.astype(np.float32).tobytes() for k, v in items.items()})
 
 
 class _Embedder:

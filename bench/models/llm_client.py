@@ -9,7 +9,6 @@ import http.client
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 import urllib.error
@@ -29,39 +28,13 @@ class ResponseCache:
     """Chat responses by request digest, in one SQLite file shared by every served model and run."""
 
     def __init__(self):
-        self.path = cache.root() / "llm" / "responses.sqlite"
-        self.enabled = cache.enabled()
-
-    def _connect(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60)
-        con.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, entry TEXT NOT NULL)")
-        return con
+        self.store = cache.KeyValueCache("llm/responses.sqlite")
 
     def get(self, keys: list[str]) -> dict[str, dict]:
-        if not self.enabled or not self.path.exists() or not keys:
-            return {}
-        con = self._connect()
-        try:
-            found = {}
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = con.execute(f"SELECT key, entry FROM responses WHERE key IN ({marks})", chunk)
-                found |= {k: json.loads(v) for k, v in rows}
-            return found
-        finally:
-            con.close()
+        return {k: json.loads(v) for k, v in self.store.get(keys).items()}
 
     def put(self, key: str, entry: dict) -> None:
-        if not self.enabled:
-            return
-        con = self._connect()
-        try:
-            with con:
-                con.execute("INSERT OR REPLACE INTO responses VALUES (?, ?)", (key, json.dumps(entry)))
-        finally:
-            con.close()
+        self.store.put({key: json.dumps(entry)})
 
 
 class RateLimit:

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from bench.evaluation.metrics import score_split
 from bench.models.contract import Cost, FitInfo, Predictions
 from bench.models.embeddings import EndpointEmbedder, LocalEmbedder
+from bench.models.linear import load_linear, save_linear
 from bench.models.registry import register_model
 from bench.models.transformer import EncoderConfig
 
@@ -98,9 +99,7 @@ class Probe:
             if isinstance(head, str):
                 index[target] = {"constant": head}
                 continue
-            np.save(folder / f"coef_{n}.npy", head.coef_)
-            np.save(folder / f"intercept_{n}.npy", head.intercept_)
-            index[target] = {"n": n, "classes": [str(c) for c in head.classes_]}
+            index[target] = save_linear(folder, n, head)
         (folder / "probe.json").write_text(json.dumps({"C": self.c, "heads": index}), encoding="utf-8")
 
     @classmethod
@@ -113,11 +112,5 @@ class Probe:
             if "constant" in entry:
                 clf.heads[target] = entry["constant"]
                 continue
-            lr = LogisticRegression()
-            lr.coef_, lr.intercept_ = (
-                np.load(folder / f"coef_{entry['n']}.npy"),
-                np.load(folder / f"intercept_{entry['n']}.npy"),
-            )
-            lr.classes_ = np.array(entry["classes"], dtype=object)
-            clf.heads[target] = lr
+            clf.heads[target] = load_linear(folder, entry, LogisticRegression)
         return clf
