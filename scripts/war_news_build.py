@@ -1,7 +1,7 @@
 """Assemble the war-news labels from the annotation passes: the headline task (data/war_news/labels.jsonl and
 stats.json) and the 405 war articles of the article task (appended to data/geostance/labels.jsonl and stats.json).
 
-    BENCH_DATA_DIR=../shared/datasets python scripts/war_news_build.py [--meta /work/labelling]
+    BENCH_DATA_DIR=../shared/datasets python scripts/war_news_build.py [--meta ../labelling]
 
 Final labels: the adjudication (pass 0) where one exists, else pass 1. Metadata comes from the batch files outside
 the repository; texts are rebuilt from the local copies by the library (bench.data.war_news_units, war_news) and
@@ -60,6 +60,9 @@ REASONS = {
     "which is held out for test.",
 }
 DEFAULT_REASON = "The sources hold few units that take this stance in the outlet's own voice; not hunted."
+
+
+LABELLING = Path(__file__).resolve().parents[2] / "labelling"  # beside the checkout: texts never enter it
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -271,7 +274,12 @@ def write_articles(rows: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--meta", type=Path, default=Path("/work/labelling"), help="batches/ and articles/ folder")
+    parser.add_argument(
+        "--meta",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / "labelling",
+        help="batches/ and articles/ folder",
+    )
     args = parser.parse_args(argv)
     base = Path(os.environ.get("BENCH_DATA_DIR", REPO.parent / "shared" / "datasets"))
     meta = {r["id"]: r for p in sorted((args.meta / "batches").glob("h*.jsonl")) for r in read_jsonl(p)}

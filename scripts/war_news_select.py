@@ -5,7 +5,7 @@ the annotation batches and article files OUTSIDE the repository (texts are copyr
 data/war_news/selection.json. Selection uses metadata and keyword filters to choose WHICH items are read (relevance
 and balance); it never decides a label.
 
-Usage: python scripts/war_news_select.py [--out /work/labelling] [--round 2] [--check]. Units, ids and dedup come
+Usage: python scripts/war_news_select.py [--out ../labelling] [--round 2] [--check]. Units, ids and dedup come
 from bench.data.war_news_units, which the headline task's reader also uses; --check rebuilds them and verifies the
 id and SHA-256 of every item already dealt into the batches.
 """
@@ -53,6 +53,9 @@ KEYWORDS = {
     "thanks_allies": re.compile(r"[Tt]hank|grateful|gratitude|solidarity|support|partners|allies|stand with|help"),
     "ukraine_named": re.compile(r"Ukrain|Kyiv|Kiev|Zelensk|Kiev regime|Nazi|nationalist"),
 }
+
+
+LABELLING = Path(__file__).resolve().parents[2] / "labelling"  # beside the checkout: texts never enter it
 
 
 def take(rng: random.Random, pool: list[dict], n: int, reason: str, chosen: set[str]) -> list[dict]:
@@ -222,7 +225,12 @@ def per_outlet_reason(items: list[dict]) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     """Build units, deduplicate, select, write batches/articles outside the repo and counts inside it."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--out", type=Path, default=Path("/work/labelling"), help="output folder outside the repo")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / "labelling",
+        help="output folder outside the repo",
+    )
     parser.add_argument("--counts", type=Path, default=REPO / "data" / "war_news" / "selection.json")
     parser.add_argument("--round", type=int, default=1, help="2: the targeted second round (batches h7, h8)")
     parser.add_argument("--check", action="store_true", help="only check the written batches against rebuilt units")

@@ -16,7 +16,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from bench.errors import BenchError
-from bench.evaluation.metrics import f_avg
+from bench.evaluation.significance import score_function
 from bench.records import store
 from bench.reports import leaderboard
 from bench.run import run
@@ -213,11 +213,14 @@ def test_intervals_resample_whole_texts_and_old_files_fall_back_to_examples(runs
     assert f"from {len(texts)} texts; CI over texts" in leaderboard.to_table([board])
     # the row's interval is the text bootstrap of its runs' predictions
     by_model = {r.model: r for r in board.rows}
-    gold, pred, groups = zip(*((p["gold"], p["pred"], p["group"]) for p in preds.values()), strict=True)
-    want = leaderboard.bootstrap_ci(gold, pred, f_avg, n_resamples=200, seed=0, groups=groups)
+    score = score_function("f_avg_targets", tiny["config"]["task"]["labels"])  # demo's main score
+    gold, pred, groups, targets = zip(
+        *((p["gold"], p["pred"], p["group"], p["target"]) for p in preds.values()), strict=True
+    )
+    want = leaderboard.bootstrap_ci(gold, pred, score, n_resamples=200, seed=0, groups=groups, targets=targets)
     other = leaderboard.load_predictions(_tiny(records, seed=2), "test")
-    g2, p2, t2 = zip(*((p["gold"], p["pred"], p["group"]) for p in other.values()), strict=True)
-    want2 = leaderboard.bootstrap_ci(g2, p2, f_avg, n_resamples=200, seed=0, groups=t2)
+    g2, p2, t2, x2 = zip(*((p["gold"], p["pred"], p["group"], p["target"]) for p in other.values()), strict=True)
+    want2 = leaderboard.bootstrap_ci(g2, p2, score, n_resamples=200, seed=0, groups=t2, targets=x2)
     assert by_model["tiny"].ci == pytest.approx(((want.low + want2.low) / 2, (want.high + want2.high) / 2))
 
     # a predictions file written before texts were recorded: the board resamples single examples
@@ -229,5 +232,5 @@ def test_intervals_resample_whole_texts_and_old_files_fall_back_to_examples(runs
             out.write(json.dumps(row) + "\n")
     (board,) = leaderboard.build(_store(tmp_path, [_variant(tiny, predictions_path=str(old))]), n_resamples=200)
     assert board.n_clusters is None and "CI over texts" not in leaderboard.to_table([board])
-    plain = leaderboard.bootstrap_ci(gold, pred, f_avg, n_resamples=200, seed=0)
+    plain = leaderboard.bootstrap_ci(gold, pred, score, n_resamples=200, seed=0, targets=targets)
     assert board.rows[0].ci == pytest.approx((plain.low, plain.high))

@@ -63,7 +63,8 @@ def mean_over_targets(metric: str, gold, pred, labels=None, targets=None) -> flo
     if targets is None:
         return METRICS[metric].fn(gold, pred, labels, None)
     gold, pred, targets = np.asarray(gold, dtype=object), np.asarray(pred, dtype=object), np.asarray(targets)
-    scores = [METRICS[metric].fn(list(gold[targets == t]), list(pred[targets == t]), labels) for t in set(targets)]
+    order = sorted(set(targets))  # a fixed order: string hashing differs between processes, float sums would too
+    scores = [METRICS[metric].fn(list(gold[targets == t]), list(pred[targets == t]), labels) for t in order]
     return float(np.mean(scores)) if scores else 0.0
 
 
