@@ -33,8 +33,7 @@ SPLIT_SEED, DEV_SHARE, ARTICLE_SEED = 2022, 0.15, 2023
 ARTICLE_SHARES = {"train": 0.5, "dev": 0.2, "test": 0.3}
 FIXED_TEST = ("Censor.net", "TASS", "News-Front")  # Ukrainian and Russian state outlets held out
 INTERNATIONAL, CHINESE = ("BBC", "MSNBC", "Reuters"), ("Xinhua", "CGTN", "Global Times")  # first: the default
-MIN_TOTAL, MIN_TEST = 60, 15
-OUTLETS, LABELS = ("Al Jazeera", "BBC"), (*STANCES, "none")  # OUTLETS: of the war articles
+MIN_TOTAL, MIN_TEST, OUTLETS, LABELS = 60, 15, ("Al Jazeera", "BBC"), (*STANCES, "none")  # OUTLETS: war articles
 HUNTS = {  # stance cell -> the selection reasons that looked for it (round 1 and round 2)
     ("russia", "favor"): ("hunt:targets", "hunt2:russia_favor"),
     ("ukraine", "against"): ("hunt2:ukraine_against",),
@@ -60,8 +59,6 @@ REASONS = {
     "which is held out for test.",
 }
 DEFAULT_REASON = "The sources hold few units that take this stance in the outlet's own voice; not hunted."
-
-
 LABELLING = Path(__file__).resolve().parents[2] / "labelling"  # beside the checkout: texts never enter it
 
 
@@ -274,12 +271,7 @@ def write_articles(rows: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--meta",
-        type=Path,
-        default=Path(__file__).resolve().parents[2] / "labelling",
-        help="batches/ and articles/ folder",
-    )
+    parser.add_argument("--meta", type=Path, default=LABELLING, help="batches/ and articles/ folder")
     args = parser.parse_args(argv)
     base = Path(os.environ.get("BENCH_DATA_DIR", REPO.parent / "shared" / "datasets"))
     meta = {r["id"]: r for p in sorted((args.meta / "batches").glob("h*.jsonl")) for r in read_jsonl(p)}

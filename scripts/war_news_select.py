@@ -54,7 +54,6 @@ KEYWORDS = {
     "ukraine_named": re.compile(r"Ukrain|Kyiv|Kiev|Zelensk|Kiev regime|Nazi|nationalist"),
 }
 
-
 LABELLING = Path(__file__).resolve().parents[2] / "labelling"  # beside the checkout: texts never enter it
 
 
@@ -225,12 +224,7 @@ def per_outlet_reason(items: list[dict]) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     """Build units, deduplicate, select, write batches/articles outside the repo and counts inside it."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path(__file__).resolve().parents[2] / "labelling",
-        help="output folder outside the repo",
-    )
+    parser.add_argument("--out", type=Path, default=LABELLING, help="output folder outside the repo")
     parser.add_argument("--counts", type=Path, default=REPO / "data" / "war_news" / "selection.json")
     parser.add_argument("--round", type=int, default=1, help="2: the targeted second round (batches h7, h8)")
     parser.add_argument("--check", action="store_true", help="only check the written batches against rebuilt units")
