@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from bench.errors import BenchError, DataError
+from bench.plugins import import_modules
 
 READERS: dict[str, Callable] = {}
 EXTRA: dict[str, type] = {}  # reader -> dataclass schema of its task.extra settings
@@ -33,14 +34,8 @@ def reader(name: str, extra: type | None = None):
 
 
 def discover() -> dict[str, Callable]:
-    """Import every module of bench.data once, so that each reader's decorator has run."""
-    import importlib
-    import pkgutil
-
-    import bench.data
-
-    for info in pkgutil.iter_modules(bench.data.__path__):
-        importlib.import_module(f"bench.data.{info.name}")
+    """Every registered reader, after importing each module of bench.data."""
+    import_modules("bench.data")
     return READERS
 
 

@@ -1,11 +1,10 @@
 """Model kinds by name: `@register_model("tfidf_svm", config=TfidfSvmConfig)` on a class that implements
 bench.models.contract.Classifier makes `model.kind=tfidf_svm` work, with its typed config schema."""
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 
 from bench.errors import BenchError
+from bench.plugins import import_modules
 
 
 @dataclass(frozen=True)
@@ -27,11 +26,8 @@ def register_model(name: str, *, config: type):
 
 
 def discover() -> dict[str, ModelKind]:
-    """Import every module of bench.models once, so that each kind's decorator has run."""
-    import bench.models
-
-    for info in pkgutil.iter_modules(bench.models.__path__):
-        importlib.import_module(f"bench.models.{info.name}")
+    """Every registered model kind, after importing each module of bench.models."""
+    import_modules("bench.models")
     return MODEL_KINDS
 
 
