@@ -242,3 +242,32 @@ def test_one_training_scored_on_several_eval_tasks(make_cfg, tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
     assert {r["split"] for r in rows} == {"dev", "test", "cross:ruw", "cross:geostance"}
     assert {r["train \\ eval"] for r in results.cross_matrix(str(tmp_path / "results.sqlite"))} == {"demo"}
+
+
+def test_target_in_the_second_segment_keeps_the_whole_target_after_a_cut_text(tokenizer):
+    from bench.models.formulations import Pairs
+
+    template = "What stance does the text take toward {target}?"
+    examples = [{"text": _long_text(), "target": "russia"}, {"text": "Kyiv thanks allies", "target": "west"}]
+    enc = Pairs(template, "second").encode(tokenizer, examples, 64, "head", True, None)
+    assert enc["example"] == [0, 1]
+    for ex, ids, types in zip(examples, enc["input_ids"], enc["token_type_ids"], strict=True):
+        target = _text_ids(tokenizer, template.format(target=ex["target"]))
+        text = _text_ids(tokenizer, ex["text"])
+        assert len(ids) <= 64 and ids[0] == tokenizer.cls_token_id
+        first = [i for i, t in zip(ids, types, strict=True) if t == 0][1:-1]
+        assert first == text[: len(first)] and len(first) == min(len(text), 64 - len(target) - 3)
+        assert _text_segment(ids, types) == target
+    first = Pairs(template, "first").encode(tokenizer, examples[:1], 64, "head", True, None)  # the default order
+    budget = 64 - len(_text_ids(tokenizer, template.format(target="russia"))) - 3
+    text_ids = _text_ids(tokenizer, _long_text())
+    assert _text_segment(first["input_ids"][0], first["token_type_ids"][0]) == text_ids[:budget]
+
+
+def test_target_in_the_second_segment_needs_the_head_strategy(make_cfg):
+    from bench.models.formulations import formulation
+
+    cfg = make_cfg("model=minilm", "model.target_segment=second", "model.long_document=chunks_mean")
+
+    with pytest.raises(BenchError, match="target_segment=second reads the head"):
+        formulation(cfg.model).check(cfg)

@@ -178,9 +178,14 @@ class FineTuner:
         return cls(cfg, model_dir=Path(folder))
 
 
-def cfg_template(mcfg) -> str | None:
-    """The pair template, where it changes the inputs (part of the cache key)."""
-    return mcfg.target_template if mcfg.formulation == "pairs" and mcfg.target_template != "{target}" else None
+def cfg_template(mcfg) -> str | list | None:
+    """The pair template and target segment, where they change the inputs (part of the cache key)."""
+    if mcfg.formulation != "pairs":
+        return None
+    segment = mcfg.get("target_segment", "first")
+    if segment != "first":
+        return [mcfg.target_template, segment]
+    return mcfg.target_template if mcfg.target_template != "{target}" else None
 
 
 def _with_lengths(enc: dict) -> dict:

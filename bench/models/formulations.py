@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.errors import BenchError
 from bench.inputs.encoding import aggregate, encode
-from bench.inputs.strategies import prepare_texts
+from bench.inputs.strategies import MODEL_KEYS, prepare_texts
 from bench.models import joint
 from bench.models.transformer import load_model
 
@@ -18,6 +18,11 @@ class Pairs:
         """Every task and strategy works in pairs; LP-FT needs a head per target."""
         if cfg.model.head_init == "probe":
             raise BenchError("model.head_init=probe needs model.formulation=joint (a head per target over pooled text)")
+        if self.segment == "second" and cfg.model.long_document != "head":
+            raise BenchError(
+                f"model.target_segment=second reads the head of the text only; set model.long_document=head "
+                f"(not {cfg.model.long_document!r}) or model.target_segment=first"
+            )
 
     def build(self, mcfg, targets, labels, seed):
         return load_model(mcfg, labels, seed)
@@ -33,8 +38,9 @@ class Pairs:
     def init_heads(self, model, train_ds, dev_ds, collate, cfg) -> dict:
         raise BenchError("model.head_init=probe needs model.formulation=joint")  # check() stops this earlier
 
-    def __init__(self, template: str = "{target}"):
+    def __init__(self, template: str = "{target}", segment: str = "first"):
         self.template = template
+        self.segment = segment
 
     def encode(self, tokenizer, examples, max_length, strategy, has_target, aliases):
         targets = [self.template.format(target=e["target"]) if e["target"] else "" for e in examples]
@@ -43,6 +49,9 @@ class Pairs:
             batch["text"] = prepare_texts(strategy, batch["text"], [e["target"] or "" for e in examples], has_target,
                                           aliases)  # fmt: skip
             strategy = "head"
+        if self.segment == "second" and has_target:  # the text first, cut so that the whole target fits after it
+            enc = tokenizer(batch["text"], batch["target"], truncation="only_first", max_length=max_length)
+            return {**{k: list(enc[k]) for k in MODEL_KEYS if k in enc}, "example": list(range(len(examples)))}
         return encode(tokenizer, batch, max_length, strategy, has_target, aliases)
 
     def row_labels(self, examples, rows, targets, labels):
@@ -54,4 +63,6 @@ class Pairs:
 
 def formulation(mcfg):
     """The model config's formulation."""
-    return Pairs(mcfg.target_template) if mcfg.formulation == "pairs" else joint.Joint()
+    if mcfg.formulation == "pairs":
+        return Pairs(mcfg.target_template, mcfg.get("target_segment", "first"))
+    return joint.Joint()

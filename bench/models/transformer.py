@@ -24,6 +24,11 @@ class HeadInit(StrEnum):
     probe = "probe"  # LP-FT: heads start from a logistic regression on the frozen encoder (joint formulation)
 
 
+class TargetSegment(StrEnum):
+    first = "first"  # pairs: [CLS] target [SEP] text [SEP]
+    second = "second"  # pairs: [CLS] text [SEP] target [SEP] (the head strategy only)
+
+
 class Pooling(StrEnum):
     mean = "mean"  # masked mean of the last hidden states
     cls = "cls"  # the first token's hidden state
@@ -63,6 +68,7 @@ class EncoderConfig(ModelConfig):
     head_init: HeadInit = HeadInit.random  # fine-tuning: how the classification heads start
     # pairs: the first segment, from the target's name (e.g. "What stance does the text take toward {target}?")
     target_template: str = "{target}"
+    target_segment: TargetSegment = TargetSegment.first  # pairs: which segment of the input holds the target
     trust_remote_code: bool = False
     use_safetensors: bool = True
     probe: ProbeConfig = field(default_factory=ProbeConfig)
