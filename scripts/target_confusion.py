@@ -29,7 +29,9 @@ def main() -> None:
             preds = [p for p in map(json.loads, f) if p["split"] == args.split and p["target"] == args.target]
         counts = Counter((p["gold"], p["pred"]) for p in preds)
         protocol = rec["model"].get("protocol") or rec["config"]["model"].get("protocol", "default")
-        print(f"\n{rec['model']['name']} ({protocol}) seed {rec['seed']}: gold (rows) x predicted (columns)")
+        settings = " ".join(o for o in rec.get("overrides", []) if not o.startswith(("seed=", "print_table=")))
+        name = f"{rec['model']['name']} ({protocol}) seed {rec['seed']} [{settings}]"
+        print(f"\n{name}: gold (rows) x predicted (columns)")
         rows = [{"gold": g, **{p: counts[(g, p)] for p in labels}, "n": sum(counts[(g, p)] for p in labels)}
                 for g in labels]  # fmt: skip
         print(table(rows, ["gold", *labels, "n"]))
