@@ -120,10 +120,14 @@ def test_csv_markdown_and_table(runs, capsys, tmp_path):
 
 def test_configs_sharing_a_model_name_show_a_hash(runs, tmp_path):
     db, records = runs
-    other = _variant(_tiny(records), config__train__learning_rate=0.5)
+    other = _variant(_tiny(records), config__train__learning_rate=0.5, overrides=["train.learning_rate=0.5", "seed=1"])
     (board,) = leaderboard.build(_store(tmp_path, records, other), n_resamples=100)
     labels = sorted(r.label for r in board.rows if r.model == "tiny")
     assert len(labels) == 2 and all(lab.startswith("tiny [") and lab.endswith("]") for lab in labels)
+    # the settings column tells them apart by their command-line overrides (composed runs record none)
+    settings = {r.settings for r in board.rows if r.model == "tiny"}
+    assert settings == {"train.learning_rate=0.5", ""}, settings
+    assert next(r for r in board.rows if r.model == "majority").settings == ""
     assert len({r.config_hash for r in board.rows}) == 3
     # seed, output_dir, results_db and print_table do not split a configuration
     same = _variant(_tiny(records), seed=3, config__seed=3, config__output_dir="/elsewhere", config__print_table=True)

@@ -37,7 +37,7 @@ from bench.reports import tables
 from bench.reports.board import Board, Row, config_hash, display_rows, title
 
 log = logging.getLogger("bench")
-NOT_SETTINGS = ("task", "model", "seed", "results_db", "print_table", "model.protocol", "force")
+NOT_SETTINGS = ("task", "model", "seed", "results_db", "print_table", "model.protocol", "force", "eval_task")
 SECOND = {"f_avg": "f_avg_targets", "f_avg_targets": "f_avg"}  # the other headline score shown beside the main one
 ALPHA = 0.05
 LEGEND = (
@@ -121,7 +121,7 @@ def _board(task: str, records: list[dict], split: str, metric: str | None, n_res
     for (name, h), recs in groups.items():
         row = Row(name, h, recs, label=name if names[name] == 1 else f"{name} [{h}]")
         row.protocol = recs[0]["model"].get("protocol") or recs[0]["config"]["model"].get("protocol") or "default"
-        if row.protocol == "tuned":  # the setting chosen on dev, as the overrides that set it
+        if row.protocol == "tuned" or names[name] > 1:  # the setting chosen on dev, or what tells rows apart
             row.settings = " ".join(o for o in recs[0]["overrides"] if o.split("=")[0] not in NOT_SETTINGS)
         row.scores = [_score(r, p, split, metric, labels) for r, p in zip(recs, preds[h], strict=True)]
         if second:
