@@ -238,3 +238,14 @@ def test_intervals_resample_whole_texts_and_old_files_fall_back_to_examples(runs
     assert board.n_clusters is None and "CI over texts" not in leaderboard.to_table([board])
     plain = leaderboard.bootstrap_ci(gold, pred, score, n_resamples=200, seed=0, targets=targets)
     assert board.rows[0].ci == pytest.approx((plain.low, plain.high))
+
+
+def test_a_setting_added_later_at_its_old_behaviour_keeps_the_row():
+    from bench.reports.board import config_hash
+
+    old = {"task": {"name": "ruw"}, "model": {"name": "minilm", "max_length": 128}, "seed": 1}
+    same = copy.deepcopy(old)
+    same["model"]["target_segment"] = "first"  # what every run did before the setting existed
+    other = copy.deepcopy(old)
+    other["model"]["target_segment"] = "second"
+    assert config_hash(same) == config_hash(old) != config_hash(other)

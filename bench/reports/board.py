@@ -8,9 +8,17 @@ from dataclasses import dataclass, field
 NOT_CONFIG = ("seed", "output_dir", "results_db", "print_table", "logger", "force", "tags", "eval_task")
 
 
+# settings added to the schema after runs were recorded, at the value that does what those runs did: a config that
+# holds one at this value hashes like one recorded before it existed, so old and new seeds share a row
+ADDED_AT_DEFAULT = {"model": {"target_segment": "first"}}
+
+
 def config_hash(config: dict) -> str:
     """Short hash of the resolved config without the keys that do not change the experiment."""
     kept = {k: v for k, v in config.items() if k not in NOT_CONFIG}
+    for section, added in ADDED_AT_DEFAULT.items():
+        if isinstance(kept.get(section), dict):
+            kept[section] = {k: v for k, v in kept[section].items() if k not in added or added[k] != v}
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
