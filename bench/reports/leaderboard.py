@@ -4,7 +4,8 @@
 [--format table|markdown|csv|html] [--out FILE]`
 
 One row per model configuration: runs are grouped by task, model name and a hash of the resolved config without
-seed, output_dir, results_db, print_table and eval_task. For each row:
+seed, output_dir, results_db, print_table and eval_task (rows of one model in several configurations are labelled
+with that hash, and their `settings` column shows the overrides that tell them apart). For each row:
 
 * score: mean ± sample std of the metric over the row's runs (seeds), n = number of runs: one per seed, the newest
   where a seed was run again (force=true, or again with eval_task);
@@ -227,6 +228,7 @@ def csv_rows(boards: list[Board]) -> list[dict]:
         for r in b.rows:
             row = {"task": b.task, "version": b.version, "split": b.split, "metric": b.metric, "rank": r.rank}
             row |= {"model": r.model, "protocol": r.protocol, "second_metric": b.second_metric, "second": r.second}
+            row |= {"second_std": "" if r.second_std is None else r.second_std, "settings": r.settings}
             row |= {"config_hash": r.config_hash, "n": len(r.records), "n_examples": r.n_examples}
             row |= {"seeds": ";".join(map(str, r.seeds)), "mean": r.mean, "std": "" if r.std is None else r.std}
             row |= {"ci_low": r.ci[0], "ci_high": r.ci[1], "p_vs_best": "" if r.p_vs_best is None else r.p_vs_best}
