@@ -12,6 +12,7 @@ import json
 from collections import Counter
 
 from bench.records import store
+from bench.reports.leaderboard import settings
 from bench.reports.tables import table
 
 
@@ -29,8 +30,7 @@ def main() -> None:
             preds = [p for p in map(json.loads, f) if p["split"] == args.split and p["target"] == args.target]
         counts = Counter((p["gold"], p["pred"]) for p in preds)
         protocol = rec["model"].get("protocol") or rec["config"]["model"].get("protocol", "default")
-        settings = " ".join(o for o in rec.get("overrides", []) if not o.startswith(("seed=", "print_table=")))
-        name = f"{rec['model']['name']} ({protocol}) seed {rec['seed']} [{settings}]"
+        name = f"{rec['model']['name']} ({protocol}) seed {rec['seed']} [{settings(rec)}]"
         print(f"\n{name}: gold (rows) x predicted (columns)")
         rows = [{"gold": g, **{p: counts[(g, p)] for p in labels}, "n": sum(counts[(g, p)] for p in labels)}
                 for g in labels]  # fmt: skip

@@ -1,6 +1,7 @@
 """Turn (target, text) examples into model inputs with a long-document strategy; merge window logits back.
 
-The target is the first segment of a sentence pair, the text the second. The strategies themselves live in
+The target is the first segment of a sentence pair, the text the second (or, with target_segment="second" and the
+head strategy, the other way round). The strategies themselves live in
 bench.inputs.strategies; the chunk strategies train on the head window and read every window at prediction.
 """
 
@@ -17,13 +18,21 @@ def train_strategy(strategy: str) -> str:
     return get(strategy).train_with or strategy
 
 
-def encode(tokenizer, examples: dict, max_length: int, strategy: str, has_target: bool, aliases=None) -> dict:
+def encode(
+    tokenizer, examples: dict, max_length: int, strategy: str, has_target: bool, aliases=None, target_segment="first"
+) -> dict:
     """Tokenize a batch; returns lists of model inputs and `example`: for each input row the index of the example
     it came from (several rows per example for the chunk strategies, one otherwise)."""
     targets = list(examples["target"])
     texts = prepare_texts(strategy, list(examples["text"]), targets, has_target, aliases)
-    args = (targets, texts) if has_target else (texts,)
-    enc, rows = get(strategy).encode(tokenizer, args, max_length, has_target)
+    if has_target and target_segment == "second":  # the text first, cut so that the whole target fits after it
+        if strategy != "head":
+            raise BenchError(f"the target in the second segment needs the head strategy, not {strategy!r}")
+        enc = tokenizer(texts, targets, truncation="only_first", max_length=max_length)
+        rows = list(range(len(texts)))
+    else:
+        args = (targets, texts) if has_target else (texts,)
+        enc, rows = get(strategy).encode(tokenizer, args, max_length, has_target)
     out = {k: list(enc[k]) for k in MODEL_KEYS if k in enc}
     out["example"] = rows
     return out

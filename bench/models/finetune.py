@@ -65,7 +65,7 @@ class FineTuner:
         key = cache.digest(
             "inputs",
             self.form.name,
-            cfg_template(self.cfg.model),
+            self.form.input_key,
             self.tokenizer_digest,
             self.cfg.model.max_length,
             strategy,
@@ -176,16 +176,6 @@ class FineTuner:
     @classmethod
     def load(cls, folder: Path, cfg) -> "FineTuner":
         return cls(cfg, model_dir=Path(folder))
-
-
-def cfg_template(mcfg) -> str | list | None:
-    """The pair template and target segment, where they change the inputs (part of the cache key)."""
-    if mcfg.formulation != "pairs":
-        return None
-    segment = mcfg.get("target_segment", "first")
-    if segment != "first":
-        return [mcfg.target_template, segment]
-    return mcfg.target_template if mcfg.target_template != "{target}" else None
 
 
 def _with_lengths(enc: dict) -> dict:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.errors import BenchError
 from bench.inputs.encoding import aggregate, encode
-from bench.inputs.strategies import MODEL_KEYS, prepare_texts
+from bench.inputs.strategies import prepare_texts
 from bench.models import joint
 from bench.models.transformer import load_model
 
@@ -42,6 +42,13 @@ class Pairs:
         self.template = template
         self.segment = segment
 
+    @property
+    def input_key(self):
+        """What changes the inputs beyond the defaults (part of the tokenized-input cache key)."""
+        if self.segment != "first":
+            return [self.template, self.segment]
+        return self.template if self.template != "{target}" else None
+
     def encode(self, tokenizer, examples, max_length, strategy, has_target, aliases):
         targets = [self.template.format(target=e["target"]) if e["target"] else "" for e in examples]
         batch = {"text": [e["text"] for e in examples], "target": targets}
@@ -49,10 +56,7 @@ class Pairs:
             batch["text"] = prepare_texts(strategy, batch["text"], [e["target"] or "" for e in examples], has_target,
                                           aliases)  # fmt: skip
             strategy = "head"
-        if self.segment == "second" and has_target:  # the text first, cut so that the whole target fits after it
-            enc = tokenizer(batch["text"], batch["target"], truncation="only_first", max_length=max_length)
-            return {**{k: list(enc[k]) for k in MODEL_KEYS if k in enc}, "example": list(range(len(examples)))}
-        return encode(tokenizer, batch, max_length, strategy, has_target, aliases)
+        return encode(tokenizer, batch, max_length, strategy, has_target, aliases, self.segment)
 
     def row_labels(self, examples, rows, targets, labels):
         return [labels.index(examples[i]["label"]) for i in rows]

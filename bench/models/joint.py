@@ -129,6 +129,7 @@ class Joint:
     """The joint formulation for bench.models.finetune.FineTuner: inputs per article, labels per target head."""
 
     name = "joint"
+    input_key = None  # no options change the joint inputs beyond the strategy and length
 
     def check(self, cfg) -> None:
         if cfg.task.target_field is None or not cfg.task.targets:

@@ -48,6 +48,11 @@ LEGEND = (
 )
 
 
+def settings(rec: dict) -> str:
+    """The run's command-line overrides that set its configuration (not task, model, seed or where it wrote)."""
+    return " ".join(o for o in rec.get("overrides", []) if o.split("=")[0] not in NOT_SETTINGS)
+
+
 def load_predictions(rec: dict, split: str) -> dict[str, dict]:
     """The run's predictions on `split`, by example id; a clear error when the file is missing."""
     path = rec.get("predictions_path")
@@ -123,7 +128,7 @@ def _board(task: str, records: list[dict], split: str, metric: str | None, n_res
         row = Row(name, h, recs, label=name if names[name] == 1 else f"{name} [{h}]")
         row.protocol = recs[0]["model"].get("protocol") or recs[0]["config"]["model"].get("protocol") or "default"
         if row.protocol == "tuned" or names[name] > 1:  # the setting chosen on dev, or what tells rows apart
-            row.settings = " ".join(o for o in recs[0]["overrides"] if o.split("=")[0] not in NOT_SETTINGS)
+            row.settings = settings(recs[0])
         row.scores = [_score(r, p, split, metric, labels) for r, p in zip(recs, preds[h], strict=True)]
         if second:
             seconds = [_score(r, p, split, second, labels) for r, p in zip(recs, preds[h], strict=True)]
